@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+import (
+	"fmt"
+
+	"pagesim/klog"
+)
+
+// The kernel's reporting macros as mm uses them. Each reports through the
+// machine's klog.Log; a System without a log (some unit tests) checks the
+// same conditions and panics on BUG so that nothing passes silently.
+
+// HZ is CONFIG_HZ: jiffies per second.
+const HZ = 1000
+
+func init() {
+	klog.RegisterPackage("pagesim/mm", "")
+}
+
+// logf is printk.
+func (s *System) logf(level klog.Level, format string, args ...any) {
+	if s.log != nil {
+		s.log.Printk(level, format, args...)
+	}
+}
+
+// dumpStack is dump_stack(), skipping skip callers above its caller.
+func (s *System) dumpStack(skip int) {
+	if s.log != nil {
+		s.log.DumpStack(skip + 1)
+	}
+}
+
+// addTaint is add_taint(flag, LOCKDEP_NOW_UNRELIABLE).
+func (s *System) addTaint(flag klog.Taint) {
+	if s.log != nil {
+		s.log.AddTaint(flag, klog.LockdepNowUnreliable)
+	}
+}
+
+// bug is BUG() at a v3.16 source location: the oops report, then the
+// machine stops (klog panics with *klog.Oops).
+func (s *System) bug(file string, line int) {
+	if s.log != nil {
+		s.log.Bug(file, line, 1)
+	}
+	panic(&klog.Oops{File: file, Line: line})
+}
+
+// vmBugOnPage is VM_BUG_ON_PAGE(cond, page) with CONFIG_DEBUG_VM=y:
+// dump_page with the condition's text, then BUG.
+func (s *System) vmBugOnPage(cond bool, pfn uint64, condText, file string, line int) {
+	if cond {
+		s.DumpPage(pfn, "VM_BUG_ON_PAGE("+condText+")")
+		s.bug(file, line)
+	}
+}
+
+// warnOnOnce is WARN_ON_ONCE(cond) at a v3.16 source location.
+func (s *System) warnOnOnce(cond bool, file string, line int) bool {
+	if s.log != nil {
+		return s.log.WarnOnOnce(cond, file, line)
+	}
+	return cond
+}
+
+// ratelimitNopage is __ratelimit(&nopage_rs): DEFAULT_RATELIMIT_BURST (10)
+// messages per DEFAULT_RATELIMIT_INTERVAL (5 s).
+func (s *System) ratelimitNopage() bool {
+	now := s.jiffies()
+	if s.nopageBegin == 0 || now-s.nopageBegin >= 5*HZ {
+		s.nopageBegin = now
+		if s.nopageBegin == 0 {
+			s.nopageBegin = 1
+		}
+		s.nopagePrinted = 0
+	}
+	if s.nopagePrinted >= 10 {
+		return false
+	}
+	s.nopagePrinted++
+	return true
+}
+
+func hex0x(v uint64) string {
+	if v == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%#x", v)
+}
+
+// intSqrt is int_sqrt(): the integer square root, rounded down.
+func intSqrt(x uint64) uint64 {
+	if x <= 1 {
+		return x
+	}
+	var r uint64
+	m := uint64(1) << 62
+	for m > x {
+		m >>= 2
+	}
+	for m != 0 {
+		b := r + m
+		r >>= 1
+		if x >= b {
+			x -= b
+			r += m
+		}
+		m >>= 2
+	}
+	return r
+}
+
+// roundDownPowOfTwo is rounddown_pow_of_two().
+func roundDownPowOfTwo(n int) int {
+	p := 1
+	for p*2 <= n {
+		p *= 2
+	}
+	return p
+}

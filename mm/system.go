@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+import (
+	"pagesim/klog"
+	"pagesim/sim"
+)
+
+// System is the memory-management state of one booted machine: what the
+// kernel keeps in globals (node_data[], vm_stat[], vm_event_states, the
+// sysctls, min_free_kbytes) together with the page-frame array.
+type System struct {
+	cfg Config
+
+	// pages is the memmap, struct page for every PFN up to maxPFN.
+	pages []Page
+	// heads holds the list heads that frames are linked on.
+	heads []links
+
+	nodes []*Node
+	// zones lists every zone of every node, node by node, low to high
+	// (for_each_zone order).
+	zones []*Zone
+	// cpuNode maps CPU to node (cpu_to_node).
+	cpuNode []int
+
+	maxPFN uint64
+	// sectionPresent is the SPARSEMEM present-section map: pfn_valid().
+	sectionPresent []bool
+	mb             memblock
+
+	vmStat   [NR_VM_ZONE_STAT_ITEMS]int64
+	vmEvents [NR_VM_EVENT_ITEMS]uint64
+
+	minFreeKbytes      int
+	userMinFreeKbytes  int
+	lowmemReserveRatio [MAX_NR_ZONES - 1]int
+
+	totalreservePages   uint64
+	dirtyBalanceReserve uint64
+	// nodeLoad is find_next_best_node's static node_load[].
+	nodeLoad          []int
+	zonelistOrderNode bool
+
+	pageGroupByMobilityDisabled bool
+	totalramPages               uint64
+
+	// badPage rate limiting state (bad_page's statics).
+	badPageResume, badPageShown, badPageUnshown int64
+	// nopage_rs, warn_alloc_failed's rate limit.
+	nopageBegin, nopagePrinted int64
+	oomKillerDisabled          bool
+
+	// onCPUID, when not -1, is the CPU per-CPU work runs on.
+	onCPUID int
+	// hist records page history when enabled (DESIGN §6).
+	hist *pageHistory
+	// tracer collects tracepoint events when enabled.
+	tracer *Tracer
+	// memdie holds the tasks with TIF_MEMDIE set: OOM victims, which may
+	// use the reserves to exit.
+	memdie map[*sim.Task]bool
+
+	log   *klog.Log
+	sched *sim.Scheduler
+	clock *sim.Clock
+	// bootTask stands for current when mm runs outside any task: early
+	// boot and tests calling in directly.
+	bootTask *sim.Task
+}
+
+// Env connects a System to the machine around it.
+type Env struct {
+	Log   *klog.Log
+	Sched *sim.Scheduler
+	Clock *sim.Clock
+}
+
+// current is the running task, or the boot task outside any task.
+func (s *System) current() *sim.Task {
+	if s.sched != nil {
+		if t := s.sched.Current(); t != nil {
+			return t
+		}
+	}
+	return s.bootTask
+}
+
+// smpProcessorID is smp_processor_id(): the running task's CPU, or the CPU
+// a per-CPU callback (an IPI, the vmstat worker) runs on.
+func (s *System) smpProcessorID() int {
+	if s.onCPUID >= 0 {
+		return s.onCPUID
+	}
+	return s.current().CPU
+}
+
+// onCPU runs the caller's per-CPU work as if on cpu (on_each_cpu, a per-CPU
+// work item); the returned function restores the previous CPU.
+func (s *System) onCPU(cpu int) func() {
+	prev := s.onCPUID
+	s.onCPUID = cpu
+	return func() { s.onCPUID = prev }
+}
+
+// numaNodeID is numa_node_id().
+func (s *System) numaNodeID() int { return s.cpuNode[s.smpProcessorID()] }
+
+// jiffies at HZ=1000, from the virtual clock.
+func (s *System) jiffies() int64 {
+	if s.clock == nil {
+		return 0
+	}
+	return s.clock.Now() / 1e6
+}
+
+// Page returns the frame for pfn.
+func (s *System) Page(pfn uint64) *Page { return &s.pages[pfn] }
+
+// PFN returns the frame's PFN.
+func (s *System) PFN(p *Page) uint64 {
+	return uint64((uintptrOf(p) - uintptrOf(&s.pages[0])) / sizeofPage)
+}
+
+// MaxPFN is one past the highest PFN.
+func (s *System) MaxPFN() uint64 { return s.maxPFN }
+
+// pfnValid is pfn_valid(): the PFN's section has a memmap.
+func (s *System) pfnValid(pfn uint64) bool {
+	return pfn < s.maxPFN && s.sectionPresent[pfn>>(SECTION_SIZE_BITS-PAGE_SHIFT)]
+}
+
+// PageZone is page_zone().
+func (s *System) PageZone(p *Page) *Zone {
+	return &s.nodes[p.pageToNid()].zones[p.pageZonenum()]
+}
+
+// pfnZone is page_zone(pfn_to_page(pfn)).
+func (s *System) pfnZone(pfn uint64) *Zone { return s.PageZone(&s.pages[pfn]) }
+
+// Nodes returns the online nodes.
+func (s *System) Nodes() []*Node { return s.nodes }
+
+// Zones returns every zone, populated or not, in for_each_zone order.
+func (s *System) Zones() []*Zone { return s.zones }
+
+// Log is the kernel log the System reports into.
+func (s *System) Log() *klog.Log { return s.log }
+
+// MinFreeKbytes is vm.min_free_kbytes.
+func (s *System) MinFreeKbytes() int { return s.minFreeKbytes }
+
+// NrCPUs is num_online_cpus().
+func (s *System) NrCPUs() int { return len(s.cpuNode) }
+
+// Config returns the configuration the System booted with.
+func (s *System) Config() Config { return s.cfg }
+
+// condResched is cond_resched(): a sleep point where another task may run.
+func (s *System) condResched() {
+	if s.sched != nil {
+		if t := s.sched.Current(); t != nil {
+			t.Yield()
+		}
+	}
+}
+
+// scheduleTimeoutUninterruptible sleeps for jiffies ticks.
+func (s *System) scheduleTimeoutUninterruptible(jiffies int64) {
+	if s.sched != nil {
+		if t := s.sched.Current(); t != nil {
+			t.Sleep(jiffies * 1e9 / HZ)
+		}
+	}
+}
+
+// waitIffCongested is wait_iff_congested() (mm/backing-dev.c): sleep only
+// if some backing device is congested and the zone was flagged
+// ZONE_CONGESTED by reclaim; otherwise just cond_resched.
+//
+// Model: no block device is modeled yet, so nothing is ever congested.
+func (s *System) waitIffCongested(z *Zone, timeout int64) {
+	s.condResched()
+}
+
+// tifMemdie is test_tsk_thread_flag(t, TIF_MEMDIE).
+func (s *System) tifMemdie(t *sim.Task) bool { return s.memdie[t] }
