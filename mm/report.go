@@ -17,6 +17,15 @@ const HZ = 1000
 
 func init() {
 	klog.RegisterPackage("pagesim/mm", "")
+	// Exported entry points named after the kernel function they model.
+	klog.RegisterSymbol("pagesim/mm.(*System).FreePages", "__free_pages")
+	klog.RegisterSymbol("pagesim/mm.(*System).AllocPages", "alloc_pages_current")
+	// alloc_pages_node() is an inline in the kernel: no frame of its own.
+	klog.HideFunc("pagesim/mm.(*System).AllocPagesNode")
+	// The reporting helpers stand for macros, which leave no frame.
+	for _, f := range []string{"logf", "dumpStack", "addTaint", "bug", "vmBugOnPage", "warnOnOnce", "DumpPage", "dumpPageBadflags", "dumpPageFlags", "condResched", "emit", "putPageTestzero"} {
+		klog.HideFunc("pagesim/mm.(*System)." + f)
+	}
 }
 
 // logf is printk.

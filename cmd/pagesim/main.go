@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Command pagesim runs Linux v3.16 memory management as a deterministic
+// model: it boots a machine, runs a workload on it, and shows the kernel log
+// and /proc files.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"pagesim/kernel"
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+// Version is pagesim's version.
+const Version = "0.1.0"
+
+const usage = `pagesim: Linux v3.16 memory management as a deterministic, checkable model.
+
+Usage:
+  pagesim run [flags]          boot a machine, run an example or stay idle, show what happened
+  pagesim examples             list the built-in examples
+  pagesim kernels              list the modeled kernels and patches
+  pagesim version              print the version
+
+Run 'pagesim run -h' for the run flags.
+`
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// realMain returns the exit status: 0 for a clean run, 1 when the machine
+// oopsed, panicked or failed its invariants, 2 for a usage error.
+func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "examples":
+		for _, e := range kernel.Examples() {
+			fmt.Fprintf(stdout, "%-12s %s\n", e.Name, e.Description)
+		}
+		return 0
+	case "kernels":
+		cmdKernels(stdout)
+		return 0
+	case "version":
+		fmt.Fprintf(stdout, "pagesim %s (models Linux v3.16 mm; kernel release %s)\n", Version, kernel.Release)
+		return 0
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "pagesim: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func cmdKernels(w io.Writer) {
+	fmt.Fprintln(w, "Kernels (each is Linux v3.16 mm plus or minus the modeled patches listed, and nothing else):")
+	for _, k := range kernel.Kernels() {
+		def := ""
+		if k.Name == kernel.DefaultKernel {
+			def = " (default)"
+		}
+		fmt.Fprintf(w, "  %-10s %s%s\n", k.Name, k.Description, def)
+		for _, p := range k.Applied {
+			fmt.Fprintf(w, "             +%s\n", p)
+		}
+		for _, p := range k.Reverted {
+			fmt.Fprintf(w, "             -%s\n", p)
+		}
+	}
+	fmt.Fprintln(w, "Patches:")
+	ps := kernel.Patches()
+	if len(ps) == 0 {
+		fmt.Fprintln(w, "  (none modeled yet)")
+	}
+	for _, p := range ps {
+		fmt.Fprintf(w, "  %-14s %-8s %s\n", p.ID, p.Version, p.Title)
+	}
+}
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// sizeFlag parses sizes with K, M, G and T suffixes (powers of 1024).
+type sizeFlag struct{ v *uint64 }
+
+func (f sizeFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return strconv.FormatUint(*f.v, 10)
+}
+
+func (f sizeFlag) Set(s string) error {
+	v, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	*f.v = v
+	return nil
+}
+
+func parseSize(s string) (uint64, error) {
+	mult := uint64(1)
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, errors.New("empty size")
+	}
+	switch t[len(t)-1] {
+	case 'K', 'k':
+		mult = 1 << 10
+	case 'M', 'm':
+		mult = 1 << 20
+	case 'G', 'g':
+		mult = 1 << 30
+	case 'T', 't':
+		mult = 1 << 40
+	}
+	if mult != 1 {
+		t = t[:len(t)-1]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q: want a number with an optional K, M, G or T suffix", s)
+	}
+	if n > (1<<64-1)/mult {
+		return 0, fmt.Errorf("size %q overflows", s)
+	}
+	return n * mult, nil
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := kernel.DefaultConfig()
+	example := fs.String("example", "", "run a built-in example (see 'pagesim examples')")
+	fs.Var(sizeFlag{&cfg.MemBytes}, "mem", "memory size, e.g. 512M, 4G (default 1G)")
+	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "NUMA nodes")
+	fs.IntVar(&cfg.CPUs, "cpus", cfg.CPUs, "CPUs")
+	fs.Var(sizeFlag{&cfg.MovableCoreBytes}, "movablecore", "size of ZONE_MOVABLE, as movablecore= (default none)")
+	fs.IntVar(&cfg.MinFreeKbytes, "min-free-kbytes", 0, "vm.min_free_kbytes set by the user (0: computed at boot)")
+	fs.StringVar(&cfg.Kernel, "kernel", cfg.Kernel, "kernel to model (see 'pagesim kernels')")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "machine PRNG seed")
+	random := fs.Bool("random-sched", false, "pick the next task from the PRNG instead of round-robin")
+	var procs, traces listFlag
+	fs.Var(&procs, "proc", "print a /proc file after the run (repeatable): "+strings.Join(mm.ProcFiles, ", "))
+	fs.Var(&traces, "trace", "record tracepoint events matching NAME (repeatable; 'all', or a prefix like mm_page_*)")
+	idle := fs.Duration("idle", 0, "without an example, keep the machine running idle this long (virtual time), e.g. 5s")
+	noDmesg := fs.Bool("no-dmesg", false, "do not print the kernel log")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pagesim run: unexpected argument %q (programs arrive with the program language; use --example)\n", fs.Arg(0))
+		return 2
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	var ex *kernel.Example
+	if *example != "" {
+		var err error
+		if ex, err = kernel.LookupExample(*example); err != nil {
+			fmt.Fprintf(stderr, "pagesim run: %v\n", err)
+			return 2
+		}
+		// The example's machine, with any flag the user gave on top.
+		base := ex.Config
+		if explicit["mem"] {
+			base.MemBytes = cfg.MemBytes
+		}
+		if explicit["nodes"] {
+			base.Nodes = cfg.Nodes
+		}
+		if explicit["cpus"] {
+			base.CPUs = cfg.CPUs
+		}
+		if explicit["movablecore"] {
+			base.MovableCoreBytes = cfg.MovableCoreBytes
+		}
+		if explicit["min-free-kbytes"] {
+			base.MinFreeKbytes = cfg.MinFreeKbytes
+		}
+		if explicit["kernel"] {
+			base.Kernel = cfg.Kernel
+		}
+		if explicit["seed"] {
+			base.Seed = cfg.Seed
+		}
+		cfg = base
+		if len(procs) == 0 {
+			procs = ex.Proc
+		}
+	}
+	if *random {
+		cfg.Policy = sim.Random
+	}
+	for _, p := range procs {
+		if !knownProc(p) {
+			fmt.Fprintf(stderr, "pagesim run: --proc %s: unknown file (known: %s)\n", p, strings.Join(mm.ProcFiles, ", "))
+			return 2
+		}
+	}
+	m, err := kernel.Boot(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "pagesim run: %v\n", err)
+		return 2
+	}
+	defer m.Close()
+	var tracer *mm.Tracer
+	if len(traces) > 0 {
+		tracer = mm.NewTracer(traces)
+		m.MM.SetTracer(tracer)
+	}
+	if ex != nil && ex.Workload != nil {
+		ex.Workload(m)
+	}
+	res := m.Run(idle.Nanoseconds())
+	status := 0
+	if !*noDmesg {
+		fmt.Fprint(stdout, m.Log.String())
+	}
+	if res.Err != nil {
+		fmt.Fprintf(stderr, "pagesim: %v\n", res.Err)
+		status = 1
+	}
+	if res.Oops != nil {
+		fmt.Fprintf(stderr, "pagesim: the machine stopped: %s\n", res.Oops.Error())
+		status = 1
+	}
+	if errs := m.MM.CheckInvariants(); len(errs) > 0 && res.Oops == nil {
+		fmt.Fprintf(stderr, "pagesim: invariant violations:\n  %s\n", strings.Join(errs, "\n  "))
+		status = 1
+	}
+	for _, p := range procs {
+		text, _ := m.Proc(p)
+		fmt.Fprintf(stdout, "\n==> %s <==\n%s", p, text)
+	}
+	if tracer != nil {
+		fmt.Fprintf(stdout, "\n==> trace <==\n")
+		for _, l := range tracer.Lines() {
+			fmt.Fprintln(stdout, l)
+		}
+	}
+	return status
+}
+
+func knownProc(p string) bool {
+	for _, f := range mm.ProcFiles {
+		if f == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package kernel
+
+import (
+	"fmt"
+	"sort"
+
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+// Built-in examples: a machine, a workload and the /proc files worth
+// looking at afterwards. Until the program language exists (issue 6) a
+// workload is Go code standing for a driver that calls the page allocator
+// directly, as alloc_pages/__free_pages users do.
+
+// Example is one built-in example.
+type Example struct {
+	Name        string
+	Description string
+	Config      Config
+	Proc        []string
+	// Workload spawns the example's tasks on a booted machine.
+	Workload func(m *Machine)
+}
+
+var examples = []Example{
+	{
+		Name:        "boot",
+		Description: "boot a 1 GiB, 2-CPU machine and show how memory is laid out: zones, watermarks, free lists",
+		Config:      DefaultConfig(),
+		Proc:        []string{"/proc/meminfo", "/proc/buddyinfo", "/proc/zoneinfo"},
+	},
+	{
+		Name: "fragment",
+		Description: "a driver on a 256 MiB machine takes unmovable order-0 and order-3 pages, then frees " +
+			"every other one: unmovable allocations steal from movable pageblocks and leave free memory scattered",
+		Config:   Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2, Kernel: DefaultKernel, Seed: 1, Policy: sim.RoundRobin},
+		Proc:     []string{"/proc/buddyinfo", "/proc/pagetypeinfo", "/proc/vmstat"},
+		Workload: fragmentWorkload,
+	},
+	{
+		Name: "double-free",
+		Description: "a buggy driver frees the same page twice; with CONFIG_DEBUG_VM the second " +
+			"put_page_testzero() hits VM_BUG_ON_PAGE and the kernel oopses",
+		Config:   Config{MemBytes: 128 << 20, Nodes: 1, CPUs: 1, Kernel: DefaultKernel, Seed: 1, Policy: sim.RoundRobin},
+		Workload: doubleFreeWorkload,
+	},
+}
+
+// Examples lists the built-in examples by name.
+func Examples() []Example {
+	out := append([]Example(nil), examples...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// LookupExample finds an example by name.
+func LookupExample(name string) (*Example, error) {
+	for i := range examples {
+		if examples[i].Name == name {
+			e := examples[i]
+			return &e, nil
+		}
+	}
+	var names []string
+	for _, e := range Examples() {
+		names = append(names, e.Name)
+	}
+	return nil, fmt.Errorf("unknown example %q (known: %v)", name, names)
+}
+
+// fragmentWorkload: two driver threads on two CPUs interleave order-0 and
+// order-3 GFP_KERNEL allocations, then free every other block.
+func fragmentWorkload(m *Machine) {
+	for i := 0; i < 2; i++ {
+		m.Sched.Spawn(fmt.Sprintf("frag/%d", i), 0, func(t *sim.Task) {
+			type block struct {
+				pfn   uint64
+				order uint
+			}
+			var held []block
+			for n := 0; n < 4000; n++ {
+				order := uint(0)
+				if n%4 == 3 {
+					order = 3
+				}
+				pfn, ok := m.MM.AllocPages(mm.GFP_KERNEL, order)
+				if !ok {
+					break
+				}
+				held = append(held, block{pfn, order})
+				if n%64 == 0 {
+					t.Yield()
+				}
+			}
+			for j := 0; j < len(held); j += 2 {
+				m.MM.FreePages(held[j].pfn, held[j].order)
+			}
+		})
+	}
+}
+
+// doubleFreeWorkload frees one page twice.
+func doubleFreeWorkload(m *Machine) {
+	m.Sched.Spawn("buggy-driver", 0, func(t *sim.Task) {
+		pfn, ok := m.MM.AllocPages(mm.GFP_KERNEL, 0)
+		if !ok {
+			return
+		}
+		m.MM.FreePages(pfn, 0)
+		t.Yield()
+		m.MM.FreePages(pfn, 0)
+	})
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Package kernel boots a machine: it wires the scheduler, the kernel log and
+// memory management together from a configuration, the way init/main.c
+// brings the kernel up, and runs workloads on it.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+
+	"pagesim/klog"
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+// Config describes a machine.
+type Config struct {
+	// MemBytes, Nodes, CPUs, MovableCoreBytes and MinFreeKbytes are as in
+	// mm.Config.
+	MemBytes         uint64
+	Nodes            int
+	CPUs             int
+	MovableCoreBytes uint64
+	MinFreeKbytes    int
+	// Kernel names the modeled kernel (see Kernels); empty means the
+	// default.
+	Kernel string
+	// Seed seeds the machine's one PRNG.
+	Seed uint64
+	// Policy picks the next task: sim.RoundRobin for readable
+	// reproductions, sim.Random for the fuzzer's interleavings.
+	Policy sim.Policy
+}
+
+// DefaultConfig is a 1 GiB, 2-CPU, single-node machine.
+func DefaultConfig() Config {
+	return Config{MemBytes: 1 << 30, Nodes: 1, CPUs: 2, Kernel: DefaultKernel, Seed: 1, Policy: sim.RoundRobin}
+}
+
+// Machine is one booted, deterministic machine.
+type Machine struct {
+	Cfg    Config
+	Clock  *sim.Clock
+	Rand   *sim.Rand
+	Sched  *sim.Scheduler
+	Log    *klog.Log
+	MM     *mm.System
+	Kernel *Kernel
+}
+
+// Release is the utsname release the modeled kernels report.
+const Release = "3.16.0-pagesim"
+
+// Hardware is the dump_stack arch description: pagesim emulates QEMU's pc
+// machine's firmware memory map.
+const Hardware = "pagesim Standard PC (i440FX + PIIX, 1996), BIOS pagesim 04/01/2014"
+
+// Boot brings a machine up: the PRNG and clock, the scheduler, the kernel
+// log, then memory management, and starts the per-CPU vmstat workers.
+func Boot(cfg Config) (*Machine, error) {
+	if cfg.Kernel == "" {
+		cfg.Kernel = DefaultKernel
+	}
+	k, err := LookupKernel(cfg.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CPUs < 1 {
+		return nil, errors.New("cpus must be at least 1")
+	}
+	m := &Machine{Cfg: cfg, Kernel: k}
+	m.Rand = sim.NewRand(cfg.Seed)
+	m.Clock = sim.NewClock()
+	m.Sched = sim.NewScheduler(m.Clock, m.Rand.Fork(), cfg.CPUs, cfg.Policy)
+	m.Log = klog.New(klog.Config{
+		Clock: m.Clock.Now,
+		Current: func() (int, int, string) {
+			if t := m.Sched.Current(); t != nil {
+				return t.CPU, t.PID, t.Comm
+			}
+			return 0, 0, "swapper/0"
+		},
+		Release:  Release,
+		Version:  "#1 SMP",
+		Hardware: Hardware,
+		OopsID:   m.Rand.Uint64(),
+	})
+	m.Log.Printk(klog.KernNotice, "Linux version %s (pagesim) #1 SMP, modeling %s\n", Release, k.Describe())
+	m.MM, err = mm.Boot(mm.Config{
+		MemBytes:         cfg.MemBytes,
+		Nodes:            cfg.Nodes,
+		CPUs:             cfg.CPUs,
+		MovableCoreBytes: cfg.MovableCoreBytes,
+		MinFreeKbytes:    cfg.MinFreeKbytes,
+	}, mm.Env{Log: m.Log, Sched: m.Sched, Clock: m.Clock})
+	if err != nil {
+		return nil, err
+	}
+	for cpu := 0; cpu < cfg.CPUs; cpu++ {
+		m.startVmstatTimer(cpu)
+	}
+	return m, nil
+}
+
+// startVmstatTimer is start_cpu_timer(): each CPU's vmstat_update runs once
+// a second (sysctl_stat_interval), staggered by __round_jiffies_relative's
+// per-CPU skew of 3 jiffies so that CPUs do not fold at the same instant.
+func (m *Machine) startVmstatTimer(cpu int) {
+	const second = int64(1e9)
+	skew := int64(cpu) * 3 * 1e6
+	next := func(now int64) int64 {
+		t := (now+second+skew+second-1)/second*second - skew
+		if t <= now {
+			t += second
+		}
+		return t
+	}
+	var tick func()
+	tick = func() {
+		m.MM.RefreshCPUVMStats(cpu)
+		m.Sched.At(next(m.Clock.Now()), tick)
+	}
+	m.Sched.At(next(m.Clock.Now()), tick)
+}
+
+// Result is how a run ended.
+type Result struct {
+	// Oops is set when the machine hit BUG() or panic().
+	Oops *klog.Oops
+	// Err is any other failure (a deadlock, a Go panic in the model).
+	Err error
+}
+
+// Failed says whether the run ended abnormally.
+func (r Result) Failed() bool { return r.Oops != nil || r.Err != nil }
+
+// Run runs the machine's tasks until they have all exited, or, if
+// idleNS > 0, until that much virtual time has passed. A BUG or panic in a
+// task stops the machine and is returned in the Result, not raised.
+func (m *Machine) Run(idleNS int64) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = resultFromPanic(r)
+		}
+	}()
+	var err error
+	if idleNS > 0 {
+		err = m.Sched.RunUntil(m.Clock.Now() + idleNS)
+	} else {
+		err = m.Sched.Run()
+	}
+	if err != nil {
+		return Result{Err: err}
+	}
+	return Result{}
+}
+
+// resultFromPanic turns a recovered panic into a Result: a kernel oops is a
+// modeled outcome; anything else is a bug in pagesim, reported as an error
+// with its value.
+func resultFromPanic(r any) Result {
+	var tp *sim.TaskPanic
+	if e, ok := r.(error); ok && errors.As(e, &tp) {
+		r = tp.Value
+	}
+	if o, ok := r.(*klog.Oops); ok {
+		return Result{Oops: o}
+	}
+	if tp != nil {
+		return Result{Err: fmt.Errorf("pagesim internal error in task %d (%s): %v\n%s", tp.PID, tp.Comm, tp.Value, tp.Stack)}
+	}
+	return Result{Err: fmt.Errorf("pagesim internal error: %v", r)}
+}
+
+// Proc reads a /proc file.
+func (m *Machine) Proc(path string) (string, error) { return m.MM.ReadProc(path) }
+
+// Close releases the machine's task goroutines.
+func (m *Machine) Close() { m.Sched.Stop("machine closed") }
