@@ -125,7 +125,6 @@ func firstDiff(want, got string) string {
 	return "(same lines, different length)"
 }
 
-
 // TestDeterminism: the same program, kernel and seed give byte-identical
 // output (log, every /proc file, every tracepoint), whatever GOMAXPROCS is.
 // With the random scheduler a different seed may change the interleaving of
