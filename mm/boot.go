@@ -29,6 +29,9 @@ func Boot(cfg Config, env Env) (*System, error) {
 		lowmemReserveRatio: [MAX_NR_ZONES - 1]int{256, 256, 32},
 		userMinFreeKbytes:  cfg.MinFreeKbytes,
 		onCPUID:            -1,
+		// anon_vma id 0 is never used: mapping 1 would mean "anon, no
+		// anon_vma".
+		anonVmas: []*AnonVMA{nil},
 	}
 	s.mb.memory = e820Usable(cfg.MemBytes)
 	s.maxPFN = s.mb.memory[len(s.mb.memory)-1].end
@@ -47,6 +50,7 @@ func Boot(cfg Config, env Env) (*System, error) {
 	s.reserveEarly(nodeMem)
 	s.freeAreaInitNodes(nodeMem)
 	s.buildAllZonelists()
+	s.initLRU()
 	s.freeAllBootmem()
 	s.setupPerCPUPageset()
 	s.initPerZoneWmarkMin()

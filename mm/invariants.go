@@ -56,9 +56,9 @@ func (s *System) CheckInvariants() []string {
 					if pfn&(1<<uint(o)-1) != 0 {
 						bad("pfn %#x on free_list order %d is not aligned", pfn, o)
 					}
-					if pg.freepageMigratetype() != mt {
-						bad("pfn %#x on %s list has freepage migratetype %d", pfn, migratetypeNames[mt], pg.freepageMigratetype())
-					}
+					// No check of the freepage migratetype: expand()
+					// does not set it on the halves it splits off, so
+					// in v3.16 it is stale on most free blocks.
 					for i := pfn; i < pfn+1<<uint(o) && i < s.maxPFN; i++ {
 						if state[i] != stateUnseen {
 							bad("pfn %#x in free block %#x order %d is also in state %d", i, pfn, o, state[i])
@@ -151,5 +151,6 @@ func (s *System) CheckInvariants() []string {
 			bad("%s managed_pages %d but %d frames are not reserved", z.Name, z.managedPages, managed)
 		}
 	}
+	s.checkUserInvariants(bad)
 	return errs
 }

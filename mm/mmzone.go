@@ -137,6 +137,12 @@ type Zone struct {
 
 	// oomLocked is ZONE_OOM_LOCKED.
 	oomLocked bool
+
+	lruvec lruvec
+
+	// waitTable holds the page wait queues (zone->wait_table), made on
+	// first use.
+	waitTable []sim.WaitQueue
 }
 
 // Node is struct pglist_data.

@@ -46,6 +46,7 @@ func (s *System) badPage(pfn uint64, reason string, badFlags uint64) {
 	s.badPageShown++
 	s.logf(klog.KernAlert, "BUG: Bad page state in process %s  pfn:%05x\n", s.current().Comm, pfn)
 	s.dumpPageBadflags(pfn, reason, badFlags)
+	s.printModules()
 	s.dumpStack(1)
 out:
 	p.pageMapcountReset()

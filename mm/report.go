@@ -35,6 +35,13 @@ func (s *System) logf(level klog.Level, format string, args ...any) {
 	}
 }
 
+// printModules is print_modules().
+func (s *System) printModules() {
+	if s.log != nil {
+		s.log.PrintModules()
+	}
+}
+
 // dumpStack is dump_stack(), skipping skip callers above its caller.
 func (s *System) dumpStack(skip int) {
 	if s.log != nil {
@@ -93,12 +100,9 @@ func (s *System) ratelimitNopage() bool {
 	return true
 }
 
-func hex0x(v uint64) string {
-	if v == 0 {
-		return "0"
-	}
-	return fmt.Sprintf("%#x", v)
-}
+// hex0x is the kernel's %#lx: unlike C's printf, lib/vsprintf.c number()
+// writes the 0x prefix for zero too ("0x0").
+func hex0x(v uint64) string { return fmt.Sprintf("%#x", v) }
 
 // intSqrt is int_sqrt(): the integer square root, rounded down.
 func intSqrt(x uint64) uint64 {

@@ -52,6 +52,18 @@ type System struct {
 	nopageBegin, nopagePrinted int64
 	oomKillerDisabled          bool
 
+	// pt holds the page tables' entries.
+	pt ptSlab
+	// anonVmas is the anon_vma registry: page->mapping names them by index.
+	anonVmas []*AnonVMA
+	// mms counts address spaces made, for their IDs; mmList holds the
+	// live ones.
+	mms    int
+	mmList []*MMStruct
+
+	// pvecs are the per-CPU pagevecs of mm/swap.c.
+	pvecs []cpuPagevecs
+
 	// onCPUID, when not -1, is the CPU per-CPU work runs on.
 	onCPUID int
 	// hist records page history when enabled (DESIGN §6).

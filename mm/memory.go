@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+import (
+	"errors"
+
+	"pagesim/klog"
+)
+
+// mm/memory.c: page faults, copy-on-write, unmapping and fork's page-table
+// copy, for anonymous memory. File and shmem faults and swap-in arrive with
+// the page cache and swap.
+//
+// Model, for the whole file: transparent huge pages are compiled in but
+// disabled at runtime (transparent_hugepage/enabled = never) and NUMA
+// balancing is off (kernel.numa_balancing = 0), so every fault takes the
+// 4 KiB path and no PTE is made PROT_NONE behind the program's back.
+
+// Fault flags and results, include/linux/mm.h.
+const (
+	FAULT_FLAG_WRITE       = 0x01
+	FAULT_FLAG_ALLOW_RETRY = 0x08
+	FAULT_FLAG_KILLABLE    = 0x20
+	FAULT_FLAG_USER        = 0x80
+
+	VM_FAULT_OOM     = 0x0001
+	VM_FAULT_SIGBUS  = 0x0002
+	VM_FAULT_MAJOR   = 0x0004
+	VM_FAULT_WRITE   = 0x0008
+	VM_FAULT_SIGSEGV = 0x0040
+	VM_FAULT_RETRY   = 0x0400
+	VM_FAULT_ERROR   = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV
+)
+
+// zeroPFN is the PFN of empty_zero_page, a page of the kernel image's bss:
+// reserved, never on any list, all zeroes. Read faults on anonymous memory
+// map it.
+func (s *System) zeroPFN() uint64 { return kernelPhysStart + 0x10 }
+
+// isZeroPFN is is_zero_pfn().
+func (s *System) isZeroPFN(pfn uint64) bool { return pfn == s.zeroPFN() }
+
+// vmNormalPage is vm_normal_page(): the struct page behind a PTE, or none
+// for special mappings (the zero page).
+func (s *System) vmNormalPage(v *VMArea, addr uint64, e pte) (uint64, bool) {
+	if e.special() || s.isZeroPFN(e.pfn()) {
+		return 0, false
+	}
+	return e.pfn(), true
+}
+
+// isCOWMapping is is_cow_mapping(): private and possibly writable.
+func isCOWMapping(flags uint64) bool { return flags&(VM_SHARED|VM_MAYWRITE) == VM_MAYWRITE }
+
+// allocPageVMA is alloc_page_vma(): a user page for vma at addr, with the
+// default (local) mempolicy.
+func (s *System) allocPageVMA(gfp GFP, v *VMArea, addr uint64) (uint64, bool) {
+	return s.allocPagesVMA(gfp, 0, v, addr)
+}
+
+// allocPagesVMA is alloc_pages_vma(): policy_zonelist for the default
+// policy is the local node's zonelist.
+func (s *System) allocPagesVMA(gfp GFP, order uint, v *VMArea, addr uint64) (uint64, bool) {
+	return s.__allocPagesNodemask(gfp, order, s.nodeZonelist(s.numaNodeID(), gfp))
+}
+
+// allocZeroedUserHighpageMovable is alloc_zeroed_user_highpage_movable().
+func (s *System) allocZeroedUserHighpageMovable(v *VMArea, addr uint64) (uint64, bool) {
+	return s.allocPageVMA(GFP_HIGHUSER_MOVABLE|GFP_ZERO, v, addr)
+}
+
+// doAnonymousPage is do_anonymous_page(): a read maps the zero page; a
+// write gets a zeroed page of its own, on the anon LRU via the pagevec.
+func (s *System) doAnonymousPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int) int {
+	if flags&FAULT_FLAG_WRITE == 0 {
+		if !ptep.none() {
+			return 0
+		}
+		*ptep = mkPte(s.zeroPFN(), v.Flags) | pte(_PAGE_SPECIAL)
+		return 0
+	}
+	s.anonVMAPrepare(v)
+	pfn, ok := s.allocZeroedUserHighpageMovable(v, addr)
+	if !ok {
+		return VM_FAULT_OOM
+	}
+	s.pages[pfn].setFlag(PG_uptodate)
+	e := mkPte(pfn, v.Flags)
+	if v.Flags&VM_WRITE != 0 {
+		e = e.mkdirty().mkwrite()
+	}
+	// The allocation may have slept; recheck the PTE as the kernel does
+	// under the page-table lock.
+	if !ptep.none() {
+		s.PutPage(pfn)
+		return 0
+	}
+	m.rss[MM_ANONPAGES]++
+	s.pageAddNewAnonRmap(pfn, v, addr)
+	*ptep = e
+	return 0
+}
+
+// pageMoveAnonRmap is page_move_anon_rmap(): a page reused by one VMA
+// after COW points at that VMA's own anon_vma.
+func (s *System) pageMoveAnonRmap(pfn uint64, v *VMArea) {
+	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 896)
+	s.pages[pfn].mapping = v.anonVma.mapping()
+}
+
+// reuseSwapPage is reuse_swap_page(): may a write fault reuse this anon
+// page instead of copying it? Only if this is its sole mapping.
+//
+// Model: swap counts arrive with swap; until then only the mapcount counts.
+func (s *System) reuseSwapPage(pfn uint64) bool {
+	p := &s.pages[pfn]
+	if !p.PageLocked() {
+		s.bug("mm/swapfile.c", 884)
+	}
+	return p.mapcount <= 1
+}
+
+// doWPPage is do_wp_page(): a write to a present read-only PTE. An anon
+// page mapped once is reused; otherwise the writer gets a copy (a zeroed
+// page when the PTE mapped the zero page), the old page loses a mapping.
+//
+// Model: shared writable file mappings (page_mkwrite, dirty accounting)
+// arrive with the page cache.
+func (s *System) doWPPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, orig pte) int {
+	old, hasOld := s.vmNormalPage(v, addr, orig)
+	ret := 0
+	if hasOld {
+		op := &s.pages[old]
+		if op.PageAnon() {
+			if !s.trylockPage(old) {
+				s.GetPage(old)
+				s.lockPage(old)
+				if *ptep != orig {
+					s.unlockPage(old)
+					s.PutPage(old)
+					return 0
+				}
+				s.PutPage(old)
+			}
+			if s.reuseSwapPage(old) {
+				s.pageMoveAnonRmap(old, v)
+				s.unlockPage(old)
+				// reuse:
+				s.pageCpupidXchgLast(old)
+				*ptep = maybeMkwrite(orig.mkyoung().mkdirty(), v)
+				return VM_FAULT_WRITE
+			}
+			s.unlockPage(old)
+		}
+		s.GetPage(old)
+	}
+	// gotten:
+	s.anonVMAPrepare(v)
+	var newPFN uint64
+	var ok bool
+	if s.isZeroPFN(orig.pfn()) {
+		newPFN, ok = s.allocZeroedUserHighpageMovable(v, addr)
+	} else {
+		newPFN, ok = s.allocPageVMA(GFP_HIGHUSER_MOVABLE, v, addr)
+		if ok {
+			s.cowUserPage(newPFN, old)
+		}
+	}
+	if !ok {
+		if hasOld {
+			s.PutPage(old)
+		}
+		return VM_FAULT_OOM
+	}
+	s.pages[newPFN].setFlag(PG_uptodate)
+	// Whatever is left in "release" loses a reference: the old page's PTE
+	// reference once the new page replaced it, or the new page itself if
+	// the PTE changed while we allocated.
+	release, hasRelease := newPFN, true
+	if *ptep == orig {
+		if hasOld {
+			if !s.pages[old].PageAnon() {
+				m.rss[MM_FILEPAGES]--
+				m.rss[MM_ANONPAGES]++
+			}
+		} else {
+			m.rss[MM_ANONPAGES]++
+		}
+		e := maybeMkwrite(mkPte(newPFN, v.Flags).mkdirty(), v)
+		*ptep = 0 // ptep_clear_flush
+		s.pageAddNewAnonRmap(newPFN, v, addr)
+		*ptep = e
+		if hasOld {
+			s.pageRemoveRmap(old)
+			release = old
+		} else {
+			hasRelease = false
+		}
+		ret |= VM_FAULT_WRITE
+	}
+	if hasRelease {
+		s.PutPage(release)
+	}
+	if hasOld {
+		s.PutPage(old)
+	}
+	return ret
+}
+
+// cowUserPage is cow_user_page(): copy the contents.
+func (s *System) cowUserPage(dst, src uint64) { s.pages[dst].data = s.pages[src].data }
+
+// pageCpupidXchgLast is page_cpupid_xchg_last(page, -1) on reuse.
+func (s *System) pageCpupidXchgLast(pfn uint64) { s.pages[pfn].pageCpupidResetLast() }
+
+// handlePTEFault is handle_pte_fault().
+func (s *System) handlePTEFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int) int {
+	entry := *ptep
+	if !entry.present() {
+		if entry.none() {
+			return s.doAnonymousPage(m, v, addr, ptep, flags)
+		}
+		return s.doSwapPage(m, v, addr, ptep, flags, entry)
+	}
+	if flags&FAULT_FLAG_WRITE != 0 {
+		if !entry.write() {
+			return s.doWPPage(m, v, addr, ptep, entry)
+		}
+		entry = entry.mkdirty()
+	}
+	*ptep = entry.mkyoung()
+	return 0
+}
+
+// doSwapPage is do_swap_page().
+//
+// Model: swap is not modeled yet; no PTE holds a swap entry, so reaching
+// here means the page tables are corrupt.
+func (s *System) doSwapPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int, entry pte) int {
+	s.logf(klog.KernErr, "swap_free: Bad swap file entry %016x\n", uint64(entry))
+	return VM_FAULT_SIGBUS
+}
+
+// handleMMFault is handle_mm_fault(): count the fault, allocate the page
+// tables down to the PTE and handle it.
+func (s *System) handleMMFault(m *MMStruct, v *VMArea, addr uint64, flags int) int {
+	s.countVMEvent(PGFAULT)
+	ptep := m.pteOffsetAlloc(addr)
+	if ptep == nil {
+		return VM_FAULT_OOM
+	}
+	return s.handlePTEFault(m, v, addr, ptep, flags)
+}
+
+// Errors a user access can end with (the signal the task would get).
+var (
+	ErrSegv = errors.New("SIGSEGV")
+	ErrBus  = errors.New("SIGBUS")
+	ErrOOM  = errors.New("VM_FAULT_OOM")
+)
+
+// UserAccess is what the CPU and arch/x86/mm/fault.c do when a task reads
+// or writes one byte of user memory at addr: walk the page tables; if the
+// PTE is present and allows the access, set its accessed (and, for a write,
+// dirty) bit as the MMU does; otherwise take a page fault
+// (__do_page_fault -> handle_mm_fault) and retry. A write stores token as
+// the page's contents; the token the access read is returned.
+func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) (uint64, error) {
+	addr &^= PAGE_SIZE - 1
+	for tries := 0; ; tries++ {
+		if ptep := m.pteOffset(addr); ptep != nil && ptep.present() && (!write || ptep.write()) {
+			e := ptep.mkyoung()
+			if write {
+				e = e.mkdirty()
+			}
+			*ptep = e
+			p := &s.pages[e.pfn()]
+			if write {
+				p.data = token
+			}
+			return p.data, nil
+		}
+		if tries > 3 {
+			s.bug("arch/x86/mm/fault.c", 1)
+		}
+		if err := s.__doPageFault(m, addr, write); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// __doPageFault is __do_page_fault() for a user-mode fault: find the VMA,
+// check the access against its flags, handle the fault.
+//
+// Model: stack expansion (VM_GROWSDOWN) and mmap_sem contention are not
+// modeled.
+func (s *System) __doPageFault(m *MMStruct, addr uint64, write bool) error {
+	flags := FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER
+	v := m.findVMA(addr)
+	if v == nil || v.Start > addr {
+		return ErrSegv
+	}
+	if write {
+		if v.Flags&VM_WRITE == 0 {
+			return ErrSegv
+		}
+		flags |= FAULT_FLAG_WRITE
+	} else if v.Flags&(VM_READ|VM_EXEC|VM_WRITE) == 0 {
+		return ErrSegv
+	}
+	fault := s.handleMMFault(m, v, addr, flags)
+	switch {
+	case fault&VM_FAULT_OOM != 0:
+		return ErrOOM
+	case fault&VM_FAULT_SIGBUS != 0:
+		return ErrBus
+	case fault&VM_FAULT_SIGSEGV != 0:
+		return ErrSegv
+	}
+	if fault&VM_FAULT_MAJOR != 0 {
+		s.countVMEvent(PGMAJFAULT)
+	}
+	return nil
+}
+
+// mmuGather is struct mmu_gather: pages unmapped but not yet freed, so
+// that the TLB is flushed before any of them is reused. The first 8 fit in
+// the structure; further batches are pages allocated with GFP_NOWAIT.
+type mmuGather struct {
+	mm      *MMStruct
+	pages   []uint64
+	batches []uint64 // frames of the extra batch pages
+	max     int
+}
+
+const (
+	MMU_GATHER_BUNDLE = 8
+	// MAX_GATHER_BATCH: page pointers in one batch page (4096 bytes less
+	// the two-word header).
+	MAX_GATHER_BATCH       = (PAGE_SIZE - 16) / 8
+	MAX_GATHER_BATCH_COUNT = 10000 / MAX_GATHER_BATCH
+)
+
+// tlbGatherMMU is tlb_gather_mmu().
+func (s *System) tlbGatherMMU(m *MMStruct) *mmuGather {
+	return &mmuGather{mm: m, max: MMU_GATHER_BUNDLE}
+}
+
+// __tlbRemovePage is __tlb_remove_page(): queue a page; returns false when
+// the gather is full and must be flushed first.
+func (s *System) __tlbRemovePage(tlb *mmuGather, pfn uint64) bool {
+	tlb.pages = append(tlb.pages, pfn)
+	if len(tlb.pages) < tlb.max {
+		return true
+	}
+	// tlb_next_batch: another batch page, if the count allows and the
+	// allocator gives one without waiting.
+	if len(tlb.batches) >= MAX_GATHER_BATCH_COUNT {
+		return false
+	}
+	b, ok := s.AllocPages(GFP_NOWAIT|GFP_NOWARN, 0)
+	if !ok {
+		return false
+	}
+	tlb.batches = append(tlb.batches, b)
+	tlb.max += MAX_GATHER_BATCH
+	return true
+}
+
+// tlbFlushMMU is tlb_flush_mmu(): flush the TLB, then free the gathered
+// pages (free_pages_and_swap_cache: drain this CPU's pagevecs, then
+// release in pagevec-sized chunks).
+func (s *System) tlbFlushMMU(tlb *mmuGather) {
+	if len(tlb.pages) == 0 {
+		return
+	}
+	s.LRUAddDrain()
+	for i := 0; i < len(tlb.pages); i += PAGEVEC_SIZE {
+		j := min(i+PAGEVEC_SIZE, len(tlb.pages))
+		s.releasePages(tlb.pages[i:j], false)
+	}
+	tlb.pages = tlb.pages[:0]
+}
+
+// tlbFinishMMU is tlb_finish_mmu(): flush, and free the batch pages.
+func (s *System) tlbFinishMMU(tlb *mmuGather) {
+	s.tlbFlushMMU(tlb)
+	for _, b := range tlb.batches {
+		s.FreePages(b, 0)
+	}
+	tlb.batches = nil
+}
+
+// zapPTERange is zap_pte_range() over [start, end) of one VMA: clear every
+// PTE, drop rmap and rss, and queue the pages on the gather.
+//
+// Model: swap and migration entries arrive with swap and migration.
+func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
+	m := v.mm
+	m.walkPTEs(start, end, func(addr uint64, ptep *pte) {
+		e := *ptep
+		if e.none() {
+			return
+		}
+		if !e.present() {
+			s.logf(klog.KernErr, "BUG: Bad page map in process %s  pte:%08x\n", s.current().Comm, uint64(e))
+			*ptep = 0
+			return
+		}
+		*ptep = 0
+		pfn, ok := s.vmNormalPage(v, addr, e)
+		if !ok {
+			return
+		}
+		p := &s.pages[pfn]
+		if p.PageAnon() {
+			m.rss[MM_ANONPAGES]--
+		} else {
+			if e.dirty() {
+				s.setPageDirty(pfn)
+			}
+			if e.young() {
+				s.MarkPageAccessed(pfn)
+			}
+			m.rss[MM_FILEPAGES]--
+		}
+		s.pageRemoveRmap(pfn)
+		if p.mapcount < 0 {
+			s.logf(klog.KernErr, "BUG: Bad page map in process %s  pte:%08x\n", s.current().Comm, uint64(e))
+		}
+		if !s.__tlbRemovePage(tlb, pfn) {
+			s.tlbFlushMMU(tlb)
+		}
+	})
+}
+
+// setPageDirty is set_page_dirty() for a page with no address_space
+// operations: __set_page_dirty_nobuffers arrives with the page cache.
+func (s *System) setPageDirty(pfn uint64) bool {
+	return !s.pages[pfn].testSetFlag(PG_dirty)
+}
+
+// copyPageRange is copy_page_range() with copy_one_pte(): at fork, a VMA
+// with anonymous pages has its PTEs copied; private writable mappings are
+// write-protected in both parent and child so the first write copies.
+// VMAs without an anon_vma are left to fault in the child.
+func (s *System) copyPageRange(dst, src *MMStruct, v, dstVMA *VMArea) error {
+	if v.anonVma == nil {
+		return nil
+	}
+	cow := isCOWMapping(v.Flags)
+	var err error
+	src.walkPTEs(v.Start, v.End, func(addr uint64, sp *pte) {
+		if err != nil || sp.none() {
+			return
+		}
+		e := *sp
+		dp := dst.pteOffsetAlloc(addr)
+		if dp == nil {
+			err = ErrOOM
+			return
+		}
+		if !e.present() {
+			*dp = e
+			return
+		}
+		if cow {
+			*sp = sp.wrprotect()
+			e = e.wrprotect()
+		}
+		if v.Flags&VM_SHARED != 0 {
+			e = e.mkclean()
+		}
+		e = e.mkold()
+		if pfn, ok := s.vmNormalPage(v, addr, e); ok {
+			s.GetPage(pfn)
+			s.pages[pfn].mapcount++ // page_dup_rmap
+			if s.pages[pfn].PageAnon() {
+				dst.rss[MM_ANONPAGES]++
+			} else {
+				dst.rss[MM_FILEPAGES]++
+			}
+		}
+		*dp = e
+	})
+	return err
+}

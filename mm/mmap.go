@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+import "errors"
+
+// mm/mmap.c and the mm half of kernel/fork.c: creating and tearing down
+// address spaces, mmap and munmap of anonymous memory, and fork's copy.
+//
+// Model: VMAs are never merged with their neighbours (vma_merge) and an
+// anon_vma is never shared with a neighbour (find_mergeable_anon_vma);
+// address-space layout randomization is off, so mmap_base is TASK_SIZE less
+// the 128 MiB minimum stack gap.
+
+// Errnos the address-space calls return.
+var (
+	EINVAL = errors.New("EINVAL")
+	ENOMEM = errors.New("ENOMEM")
+)
+
+// mmapBase is mmap_base() without randomization.
+const mmapBase = (TASK_SIZE - 128<<20) &^ (PAGE_SIZE - 1)
+
+// NewMM is mm_alloc() with mm_init(): an empty address space with its pgd
+// page.
+func (s *System) NewMM() (*MMStruct, error) {
+	id, pfn, ok := s.allocPageTable(levelPGD)
+	if !ok {
+		return nil, ENOMEM
+	}
+	s.mms++
+	m := &MMStruct{sys: s, ID: s.mms, pgd: id, pgdPFN: pfn, mmUsers: 1, mmCount: 1}
+	s.mmList = append(s.mmList, m)
+	return m, nil
+}
+
+// getUnmappedArea is arch_get_unmapped_area_topdown(): the highest gap
+// below mmap_base that fits.
+func (m *MMStruct) getUnmappedArea(length uint64) (uint64, bool) {
+	top := uint64(mmapBase)
+	for i := len(m.vmas) - 1; i >= 0; i-- {
+		v := m.vmas[i]
+		if v.Start >= top {
+			continue
+		}
+		if v.End <= top-length && top >= length {
+			return top - length, true
+		}
+		top = v.Start
+	}
+	if top >= length+PAGE_SIZE {
+		return top - length, true
+	}
+	return 0, false
+}
+
+// insertVMA links a VMA in address order (vma_link).
+func (m *MMStruct) insertVMA(v *VMArea) {
+	i := 0
+	for i < len(m.vmas) && m.vmas[i].Start < v.Start {
+		i++
+	}
+	m.vmas = append(m.vmas, nil)
+	copy(m.vmas[i+1:], m.vmas[i:])
+	m.vmas[i] = v
+}
+
+// MmapAnon is do_mmap_pgoff() -> mmap_region() for MAP_PRIVATE|
+// MAP_ANONYMOUS: a new VMA of length bytes (rounded up to pages), readable
+// and, if write, writable. VM_LOCKED (MAP_LOCKED) arrives with mlock. It
+// returns the start address.
+func (s *System) MmapAnon(m *MMStruct, length uint64, write bool) (uint64, error) {
+	if length == 0 {
+		return 0, EINVAL
+	}
+	length = (length + PAGE_SIZE - 1) &^ (PAGE_SIZE - 1)
+	if length > TASK_SIZE {
+		return 0, ENOMEM
+	}
+	addr, ok := m.getUnmappedArea(length)
+	if !ok {
+		return 0, ENOMEM
+	}
+	flags := uint64(VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT)
+	if write {
+		flags |= VM_WRITE
+	}
+	v := &VMArea{mm: m, Start: addr, End: addr + length, Flags: flags, Pgoff: addr >> PAGE_SHIFT}
+	m.insertVMA(v)
+	m.totalVM += length >> PAGE_SHIFT
+	return addr, nil
+}
+
+// splitVMA is __split_vma(): cut v at addr; the new VMA shares v's
+// anon_vmas (anon_vma_clone) and takes the part below addr when newBelow.
+func (s *System) splitVMA(m *MMStruct, v *VMArea, addr uint64, newBelow bool) {
+	n := &VMArea{mm: m, Flags: v.Flags, anonVma: v.anonVma}
+	if newBelow {
+		n.Start, n.End, n.Pgoff = v.Start, addr, v.Pgoff
+		v.Pgoff += (addr - v.Start) >> PAGE_SHIFT
+		v.Start = addr
+	} else {
+		n.Start, n.End = addr, v.End
+		n.Pgoff = v.Pgoff + (addr-v.Start)>>PAGE_SHIFT
+		v.End = addr
+	}
+	anonVMAClone(n, v)
+	m.insertVMA(n)
+}
+
+// Munmap is do_munmap(): split the VMAs at the range's ends, detach the
+// ones inside, unmap their pages and free the page tables nothing else uses.
+func (s *System) Munmap(m *MMStruct, start, length uint64) error {
+	if start&(PAGE_SIZE-1) != 0 || start > TASK_SIZE || length > TASK_SIZE-start {
+		return EINVAL
+	}
+	length = (length + PAGE_SIZE - 1) &^ (PAGE_SIZE - 1)
+	if length == 0 {
+		return EINVAL
+	}
+	end := start + length
+	v := m.findVMA(start)
+	if v == nil || v.Start >= end {
+		return nil
+	}
+	if start > v.Start {
+		s.splitVMA(m, v, start, false)
+	}
+	if last := m.findVMA(end); last != nil && end > last.Start {
+		s.splitVMA(m, last, end, true)
+	}
+	// detach_vmas_to_be_unmapped
+	var gone, kept []*VMArea
+	for _, x := range m.vmas {
+		if x.Start >= start && x.End <= end {
+			gone = append(gone, x)
+			m.totalVM -= (x.End - x.Start) >> PAGE_SHIFT
+		} else {
+			kept = append(kept, x)
+		}
+	}
+	m.vmas = kept
+	s.unmapRegion(m, gone)
+	return nil
+}
+
+// unmapRegion is unmap_region(): drain this CPU's pagevecs, unmap the
+// VMAs' pages through an mmu_gather, free the page tables no remaining VMA
+// needs, then finish the gather.
+func (s *System) unmapRegion(m *MMStruct, vmas []*VMArea) {
+	s.LRUAddDrain()
+	tlb := s.tlbGatherMMU(m)
+	for _, v := range vmas {
+		s.zapPTERange(tlb, v, v.Start, v.End)
+	}
+	s.freePgtables(tlb, m, vmas)
+	s.tlbFinishMMU(tlb)
+}
+
+// freePgtables is free_pgtables(): unlink the VMAs from their anon_vmas,
+// then free every page table whose span no remaining VMA touches. Page
+// table pages go through the gather like user pages (pte_free_tlb).
+func (s *System) freePgtables(tlb *mmuGather, m *MMStruct, gone []*VMArea) {
+	for _, v := range gone {
+		s.unlinkAnonVMAs(v)
+	}
+	used := func(lo, hi uint64) bool {
+		for _, v := range m.vmas {
+			if v.Start < hi && v.End > lo {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range gone {
+		s.freeTablesIn(tlb, m, m.pgd, PGDIR_SHIFT, 0, v.Start, v.End, used)
+	}
+}
+
+// freeTablesIn frees the lower-level tables under table t (whose entries
+// each span 1<<shift bytes from base) that cover part of [start, end) and
+// that no VMA uses.
+func (s *System) freeTablesIn(tlb *mmuGather, m *MMStruct, t ptTable, shift uint, base, start, end uint64, used func(lo, hi uint64) bool) {
+	span := uint64(1) << shift
+	for i := 0; i < PTRS_PER_TABLE; i++ {
+		lo := base + uint64(i)*span
+		hi := lo + span
+		if hi <= start || lo >= end {
+			continue
+		}
+		e := &s.entries(t)[i]
+		if e.none() {
+			continue
+		}
+		child := s.tableOf(*e)
+		level := levelPUD
+		switch shift {
+		case PUD_SHIFT:
+			level = levelPMD
+		case PMD_SHIFT:
+			level = levelPTE
+		}
+		if level != levelPTE {
+			s.freeTablesIn(tlb, m, child, shift-9, lo, start, end, used)
+		}
+		if used(lo, hi) {
+			continue
+		}
+		pfn := e.pfn()
+		*e = 0
+		s.pt.release(child)
+		s.pages[pfn].private = 0
+		if level == levelPTE {
+			s.PageZone(&s.pages[pfn]).__decZoneState(NR_PAGETABLE)
+			m.nrPtes--
+		}
+		if !s.__tlbRemovePage(tlb, pfn) {
+			s.tlbFlushMMU(tlb)
+		}
+	}
+}
+
+// ExitMMap is exit_mmap() with mmdrop(): unmap everything, free all page
+// tables and the pgd.
+func (s *System) ExitMMap(m *MMStruct) {
+	s.LRUAddDrain()
+	tlb := s.tlbGatherMMU(m)
+	for _, v := range m.vmas {
+		s.zapPTERange(tlb, v, v.Start, v.End)
+	}
+	gone := m.vmas
+	m.vmas = nil
+	s.freePgtables(tlb, m, gone)
+	s.tlbFinishMMU(tlb)
+	m.totalVM = 0
+	s.freePageTable(levelPGD, m.pgdPFN)
+	for i, x := range s.mmList {
+		if x == m {
+			s.mmList = append(s.mmList[:i], s.mmList[i+1:]...)
+			break
+		}
+	}
+}
+
+// DupMM is dup_mm() with dup_mmap(): the child's address space copies every
+// VMA (not VM_LOCKED), links it to the parent's anon_vmas and copies the
+// PTEs of VMAs with anonymous pages, write-protecting private ones.
+func (s *System) DupMM(old *MMStruct) (*MMStruct, error) {
+	m, err := s.NewMM()
+	if err != nil {
+		return nil, err
+	}
+	for _, pv := range old.vmas {
+		v := &VMArea{mm: m, Start: pv.Start, End: pv.End, Flags: pv.Flags &^ VM_LOCKED, Pgoff: pv.Pgoff}
+		s.anonVMAFork(v, pv)
+		m.insertVMA(v)
+		m.totalVM += (v.End - v.Start) >> PAGE_SHIFT
+		if err := s.copyPageRange(m, old, pv, v); err != nil {
+			s.ExitMMap(m)
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// THREAD_SIZE_ORDER: x86_64 kernel stacks are 16 KiB.
+const THREAD_SIZE_ORDER = 2
+
+// AllocThreadInfo is alloc_thread_info_node() with account_kernel_stack():
+// a new task's kernel stack, an order-2 GFP_KERNEL allocation on its node.
+func (s *System) AllocThreadInfo(nid int) (uint64, bool) {
+	pfn, ok := s.AllocPagesNode(nid, GFP_KERNEL|GFP_NOTRACK, THREAD_SIZE_ORDER)
+	if ok {
+		s.PageZone(&s.pages[pfn]).modZonePageState(NR_KERNEL_STACK, 1)
+	}
+	return pfn, ok
+}
+
+// FreeThreadInfo is free_thread_info() with account_kernel_stack(-1).
+func (s *System) FreeThreadInfo(pfn uint64) {
+	s.PageZone(&s.pages[pfn]).modZonePageState(NR_KERNEL_STACK, -1)
+	s.FreePages(pfn, THREAD_SIZE_ORDER)
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+import "fmt"
+
+// mm/rmap.c: the reverse map. Anonymous pages point (page->mapping with
+// PAGE_MAPPING_ANON) at an anon_vma, whose chains name every VMA that may
+// map them; page->index is their offset in those VMAs.
+
+// newAnonVMA is anon_vma_alloc(): refcount 1, its own root.
+//
+// Model: the anon_vma and anon_vma_chain slab caches are not modeled; their
+// objects cost no page frames here.
+func (s *System) newAnonVMA() *AnonVMA {
+	av := &AnonVMA{id: uint32(len(s.anonVmas)), refcount: 1}
+	av.root = av
+	s.anonVmas = append(s.anonVmas, av)
+	return av
+}
+
+// anonVMAMapping is the page->mapping value for an anon_vma.
+func (av *AnonVMA) mapping() uint32 { return av.id<<1 | PAGE_MAPPING_ANON }
+
+// pageAnonVMA is page_anon_vma().
+func (s *System) pageAnonVMA(p *Page) *AnonVMA {
+	if !p.PageAnon() {
+		return nil
+	}
+	return s.anonVmas[p.mapping>>1]
+}
+
+// anonVMAChainLink is anon_vma_chain_link().
+func anonVMAChainLink(vma *VMArea, av *AnonVMA) {
+	avc := &anonVMAChain{vma: vma, anonVma: av}
+	// list_add: the newest link heads the VMA's chain.
+	vma.anonVmaChain = append([]*anonVMAChain{avc}, vma.anonVmaChain...)
+	av.chains = append(av.chains, avc)
+}
+
+// anonVMAPrepare is anon_vma_prepare(): give the VMA an anon_vma before its
+// first anonymous page.
+//
+// Model: find_mergeable_anon_vma (reusing a neighbour's anon_vma) is not
+// modeled: every VMA gets its own.
+func (s *System) anonVMAPrepare(vma *VMArea) {
+	if vma.anonVma != nil {
+		return
+	}
+	av := s.newAnonVMA()
+	vma.anonVma = av
+	anonVMAChainLink(vma, av)
+}
+
+// anonVMAClone is anon_vma_clone(): link dst to every anon_vma src is on,
+// walking src's chain in reverse as the kernel does.
+func anonVMAClone(dst, src *VMArea) {
+	for i := len(src.anonVmaChain) - 1; i >= 0; i-- {
+		anonVMAChainLink(dst, src.anonVmaChain[i].anonVma)
+	}
+}
+
+// anonVMAFork is anon_vma_fork(): the child VMA shares the parent's
+// anon_vmas (so rmap finds the COW-shared pages in both) and gets its own
+// for the pages it will fault in.
+func (s *System) anonVMAFork(vma, pvma *VMArea) {
+	if pvma.anonVma == nil {
+		return
+	}
+	anonVMAClone(vma, pvma)
+	av := s.newAnonVMA()
+	av.root = pvma.anonVma.root
+	av.root.refcount++ // get_anon_vma(anon_vma->root)
+	vma.anonVma = av
+	anonVMAChainLink(vma, av)
+}
+
+// unlinkAnonVMAs is unlink_anon_vmas(): drop the VMA's chains; anon_vmas
+// left with no VMA lose their reference.
+func (s *System) unlinkAnonVMAs(vma *VMArea) {
+	for _, avc := range vma.anonVmaChain {
+		av := avc.anonVma
+		for i, c := range av.chains {
+			if c == avc {
+				av.chains = append(av.chains[:i], av.chains[i+1:]...)
+				break
+			}
+		}
+		if len(av.chains) == 0 {
+			s.putAnonVMA(av)
+		}
+	}
+	vma.anonVmaChain = nil
+	vma.anonVma = nil
+}
+
+// putAnonVMA is put_anon_vma(): the last reference frees it, and drops the
+// reference it held on its root.
+func (s *System) putAnonVMA(av *AnonVMA) {
+	av.refcount--
+	if av.refcount > 0 {
+		return
+	}
+	if av.root != av {
+		s.putAnonVMA(av.root)
+	}
+}
+
+// __pageSetAnonRmap is __page_set_anon_rmap(): point the page at the
+// VMA's anon_vma (its root unless the page is exclusive to this VMA).
+func (s *System) __pageSetAnonRmap(pfn uint64, vma *VMArea, address uint64, exclusive bool) {
+	p := &s.pages[pfn]
+	av := vma.anonVma
+	if av == nil {
+		s.bug("mm/rmap.c", 919)
+	}
+	if p.PageAnon() {
+		return
+	}
+	if !exclusive {
+		av = av.root
+	}
+	p.mapping = av.mapping()
+	p.index = vma.linearPageIndex(address)
+}
+
+// pageAddNewAnonRmap is page_add_new_anon_rmap(): a freshly allocated anon
+// page gets PG_swapbacked, mapcount 1, NR_ANON_PAGES, its anon_vma, and goes
+// on the active anon LRU through the pagevec (or straight to the
+// unevictable list in a VM_LOCKED VMA).
+func (s *System) pageAddNewAnonRmap(pfn uint64, vma *VMArea, address uint64) {
+	p := &s.pages[pfn]
+	if address < vma.Start || address >= vma.End {
+		s.bug("mm/rmap.c", 1027)
+	}
+	p.setFlag(PG_swapbacked)
+	p.mapcount = 1
+	s.PageZone(p).__modZonePageState(NR_ANON_PAGES, 1)
+	s.__pageSetAnonRmap(pfn, vma, address, true)
+	if s.hist != nil {
+		s.hist.add(s, pfn, fmt.Sprintf("anon rmap: new in mm %d at %#x", vma.mm.ID, address))
+	}
+	s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/rmap.c", 1037)
+	if vma.Flags&(VM_LOCKED|VM_SPECIAL) != VM_LOCKED {
+		p.setFlag(PG_active)
+		s.lruCacheAdd(pfn)
+		return
+	}
+	if !p.testSetFlag(PG_mlocked) {
+		s.PageZone(p).__modZonePageState(NR_MLOCK, 1)
+		s.countVMEvent(UNEVICTABLE_PGMLOCKED)
+	}
+	s.addPageToUnevictableList(pfn)
+}
+
+// pageAddAnonRmap is page_add_anon_rmap() (do_page_add_anon_rmap with
+// exclusive 0): one more PTE maps an existing anon page. The page must be
+// locked.
+func (s *System) pageAddAnonRmap(pfn uint64, vma *VMArea, address uint64) {
+	p := &s.pages[pfn]
+	p.mapcount++
+	first := p.mapcount == 1
+	if first {
+		s.PageZone(p).__modZonePageState(NR_ANON_PAGES, 1)
+	}
+	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 1002)
+	if first {
+		s.__pageSetAnonRmap(pfn, vma, address, false)
+	}
+}
+
+// pageAddFileRmap is page_add_file_rmap().
+func (s *System) pageAddFileRmap(pfn uint64) {
+	p := &s.pages[pfn]
+	p.mapcount++
+	if p.mapcount == 1 {
+		s.PageZone(p).__incZoneState(NR_FILE_MAPPED)
+	}
+}
+
+// pageRemoveRmap is page_remove_rmap(): one PTE fewer; the last one takes
+// the page out of NR_ANON_PAGES or NR_FILE_MAPPED and clears its mlock.
+func (s *System) pageRemoveRmap(pfn uint64) {
+	p := &s.pages[pfn]
+	anon := p.PageAnon()
+	p.mapcount--
+	if p.mapcount != 0 {
+		return
+	}
+	if anon {
+		s.PageZone(p).__modZonePageState(NR_ANON_PAGES, -1)
+	} else {
+		s.PageZone(p).__decZoneState(NR_FILE_MAPPED)
+	}
+	if p.PageMlocked() {
+		s.clearPageMlock(pfn)
+	}
+}
+
+// clearPageMlock is clear_page_mlock() (mm/mlock.c): the page's last
+// mlocked mapping went away.
+func (s *System) clearPageMlock(pfn uint64) {
+	p := &s.pages[pfn]
+	if !p.testClearFlag(PG_mlocked) {
+		return
+	}
+	s.PageZone(p).__modZonePageState(NR_MLOCK, -1)
+	s.countVMEvent(UNEVICTABLE_PGCLEARED)
+	if !s.isolateLRUPage(pfn) {
+		if p.PageUnevictable() {
+			s.countVMEvent(UNEVICTABLE_PGSTRANDED)
+		}
+		return
+	}
+	s.putbackLRUPage(pfn)
+}
