@@ -31,7 +31,10 @@ func Boot(cfg Config, env Env) (*System, error) {
 		onCPUID:            -1,
 		// anon_vma id 0 is never used: mapping 1 would mean "anon, no
 		// anon_vma".
-		anonVmas: []*AnonVMA{nil},
+		anonVmas:  []*AnonVMA{nil},
+		mappings:  []*AddressSpace{nil},
+		radixSlab: NewRadixNodeSlab(),
+		dirty:     DefaultDirtySysctls,
 	}
 	s.mb.memory = e820Usable(cfg.MemBytes)
 	s.maxPFN = s.mb.memory[len(s.mb.memory)-1].end

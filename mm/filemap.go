@@ -64,3 +64,426 @@ func (s *System) wakeUpPage(pfn uint64) {
 }
 
 const srcFilemap = "mm/filemap.c"
+
+// PG_readahead shares its bit with PG_reclaim, as in the kernel: a page
+// marked for async readahead looks like one marked for immediate reclaim.
+const PG_readahead = PG_reclaim
+
+// pageCacheTreeInsert is page_cache_tree_insert(): put the page in the
+// mapping's tree, replacing a shadow entry if one is there (returned
+// through shadow).
+func (s *System) pageCacheTreeInsert(m *AddressSpace, pfn uint64, shadow *uint64) error {
+	idx := s.pages[pfn].index
+	if old, ok := m.tree.Lookup(idx); ok {
+		if !RadixTreeExceptionalEntry(old) {
+			return errEEXIST
+		}
+		if shadow != nil {
+			*shadow = old
+		}
+		m.nrshadows--
+		m.tree.Delete(idx)
+	}
+	if err := m.tree.Insert(idx, PFNToRadixEntry(pfn)); err != nil {
+		return errEEXIST
+	}
+	m.nrpages++
+	return nil
+}
+
+var errEEXIST = errorString("EEXIST")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// __addToPageCacheLocked is __add_to_page_cache_locked(): the locked page
+// takes a reference for the cache, points at the mapping and offset, and
+// counts in NR_FILE_PAGES.
+func (s *System) __addToPageCacheLocked(pfn uint64, m *AddressSpace, offset uint64, shadow *uint64) error {
+	p := &s.pages[pfn]
+	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 566)
+	s.vmBugOnPage(p.PageSwapBacked(), pfn, "PageSwapBacked(page)", srcFilemap, 567)
+	s.GetPage(pfn)
+	p.mapping = m.handle()
+	p.index = offset
+	if err := s.pageCacheTreeInsert(m, pfn, shadow); err != nil {
+		p.mapping = 0
+		s.PutPage(pfn)
+		return err
+	}
+	s.PageZone(p).__incZoneState(NR_FILE_PAGES)
+	if s.tracer != nil {
+		s.emit("mm_filemap_add_to_page_cache", "page=%016x pfn=%d ofs=%d", pagePtr(pfn), pfn, offset<<PAGE_SHIFT)
+	}
+	return nil
+}
+
+// AddToPageCacheLRU is add_to_page_cache_lru(): lock the new page, insert
+// it, and queue it for the inactive file LRU.
+//
+// Model: a refault of a shadow entry (workingset_refault) arrives with
+// reclaim; until then no shadow entries exist and the page starts inactive.
+func (s *System) AddToPageCacheLRU(pfn uint64, m *AddressSpace, offset uint64) error {
+	p := &s.pages[pfn]
+	p.setFlag(PG_locked)
+	var shadow uint64
+	if err := s.__addToPageCacheLocked(pfn, m, offset, &shadow); err != nil {
+		p.clearFlag(PG_locked)
+		return err
+	}
+	p.clearFlag(PG_active)
+	s.lruCacheAdd(pfn)
+	return nil
+}
+
+// pageCacheTreeDelete is page_cache_tree_delete(): clear the page's tags
+// and replace it with shadow (0: remove the slot).
+func (s *System) pageCacheTreeDelete(m *AddressSpace, pfn uint64, shadow uint64) {
+	idx := s.pages[pfn].index
+	for tag := uint(0); tag < RADIX_TREE_MAX_TAGS; tag++ {
+		if m.tree.TagGet(idx, tag) {
+			m.tree.TagClear(idx, tag)
+		}
+	}
+	m.nrpages--
+	m.tree.Delete(idx)
+	if shadow != 0 {
+		m.nrshadows++
+		m.tree.Insert(idx, shadow)
+	}
+}
+
+// __deleteFromPageCache is __delete_from_page_cache(): out of the tree,
+// mapping cleared, NR_FILE_PAGES (and NR_SHMEM, and a dirty page's
+// NR_FILE_DIRTY) dropped. The caller holds the page lock and drops the
+// cache's reference.
+func (s *System) __deleteFromPageCache(pfn uint64, shadow uint64) {
+	p := &s.pages[pfn]
+	m := s.mappings[p.mapping>>1]
+	if s.tracer != nil {
+		s.emit("mm_filemap_delete_from_page_cache", "page=%016x pfn=%d ofs=%d", pagePtr(pfn), pfn, p.index<<PAGE_SHIFT)
+	}
+	s.pageCacheTreeDelete(m, pfn, shadow)
+	p.mapping = 0
+	z := s.PageZone(p)
+	z.__decZoneState(NR_FILE_PAGES)
+	if p.PageSwapBacked() {
+		z.__decZoneState(NR_SHMEM)
+	}
+	if p.mapcount > 0 {
+		s.bug(srcFilemap, 213)
+	}
+	if p.PageDirty() && m.mappingCapAccountDirty() {
+		z.modZonePageState(NR_FILE_DIRTY, -1)
+		m.BDI.Stat[BDI_RECLAIMABLE]--
+	}
+	if s.hist != nil {
+		s.hist.add(s, pfn, "deleted from page cache")
+	}
+}
+
+// DeleteFromPageCache is delete_from_page_cache(): for a locked page.
+func (s *System) DeleteFromPageCache(pfn uint64) {
+	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 240)
+	s.__deleteFromPageCache(pfn, 0)
+	s.PutPage(pfn)
+}
+
+// findGetEntry is find_get_entry(): the page (with a reference) or
+// exceptional entry at offset.
+func (s *System) findGetEntry(m *AddressSpace, offset uint64) (entry uint64, ok bool) {
+	e, ok := m.tree.Lookup(offset)
+	if !ok {
+		return 0, false
+	}
+	if !RadixTreeExceptionalEntry(e) {
+		s.GetPage(RadixEntryToPFN(e))
+	}
+	return e, true
+}
+
+// FindGetPage is find_get_page(): the page at offset with a reference.
+func (s *System) FindGetPage(m *AddressSpace, offset uint64) (uint64, bool) {
+	e, ok := s.findGetEntry(m, offset)
+	if !ok || RadixTreeExceptionalEntry(e) {
+		return 0, false
+	}
+	return RadixEntryToPFN(e), true
+}
+
+// pagecache_get_page flags.
+const (
+	FGP_ACCESSED = 0x01
+	FGP_LOCK     = 0x02
+	FGP_CREAT    = 0x04
+	FGP_WRITE    = 0x08
+	FGP_NOFS     = 0x10
+	FGP_NOWAIT   = 0x20
+)
+
+// PagecacheGetPage is pagecache_get_page(): find (and lock, mark accessed)
+// the page at offset, or allocate and add one.
+func (s *System) PagecacheGetPage(m *AddressSpace, offset uint64, fgp int, gfp GFP) (uint64, bool) {
+	for {
+		pfn, ok := s.FindGetPage(m, offset)
+		if ok {
+			if fgp&FGP_LOCK != 0 {
+				if fgp&FGP_NOWAIT != 0 {
+					if !s.trylockPage(pfn) {
+						s.PutPage(pfn)
+						return 0, false
+					}
+				} else {
+					s.lockPage(pfn)
+				}
+				if s.pages[pfn].mapping != m.handle() {
+					s.unlockPage(pfn)
+					s.PutPage(pfn)
+					continue
+				}
+			}
+			if fgp&FGP_ACCESSED != 0 {
+				s.MarkPageAccessed(pfn)
+			}
+			return pfn, true
+		}
+		if fgp&FGP_CREAT == 0 {
+			return 0, false
+		}
+		if fgp&FGP_WRITE != 0 && m.mappingCapAccountDirty() {
+			gfp |= GFP_WRITE
+		}
+		if fgp&FGP_NOFS != 0 {
+			gfp &^= GFP_FS
+		}
+		pfn, ok = s.pageCacheAlloc(gfp)
+		if !ok {
+			return 0, false
+		}
+		if fgp&FGP_ACCESSED != 0 {
+			s.pages[pfn].setFlag(PG_referenced) // init_page_accessed
+		}
+		if err := s.AddToPageCacheLRU(pfn, m, offset); err != nil {
+			s.PutPage(pfn)
+			if err == errEEXIST {
+				continue
+			}
+			return 0, false
+		}
+		return pfn, true
+	}
+}
+
+// pageCacheAlloc is __page_cache_alloc(): without cpusets, alloc_pages.
+func (s *System) pageCacheAlloc(gfp GFP) (uint64, bool) { return s.AllocPages(gfp, 0) }
+
+// GrabCachePageWriteBegin is grab_cache_page_write_begin(): the locked
+// page a write at index goes into.
+func (s *System) GrabCachePageWriteBegin(m *AddressSpace, index uint64, nofs bool) (uint64, bool) {
+	fgp := FGP_LOCK | FGP_ACCESSED | FGP_WRITE | FGP_CREAT
+	if nofs {
+		fgp |= FGP_NOFS
+	}
+	pfn, ok := s.PagecacheGetPage(m, index, fgp, m.GFPMask)
+	if ok {
+		s.waitForStablePage(pfn)
+	}
+	return pfn, ok
+}
+
+// waitForStablePage is wait_for_stable_page(): only devices that need
+// stable pages during writeback wait.
+func (s *System) waitForStablePage(pfn uint64) {
+	if m := s.pageMapping(pfn); m != nil && m.BDI.Capabilities&BDI_CAP_STABLE_WRITES != 0 {
+		s.WaitOnPageWriteback(pfn)
+	}
+}
+
+// WaitOnPageWriteback is wait_on_page_writeback(): sleep until
+// PG_writeback clears.
+func (s *System) WaitOnPageWriteback(pfn uint64) {
+	for s.pages[pfn].PageWriteback() {
+		s.waitOnPageBit(pfn)
+	}
+}
+
+// WaitOnPageLocked is wait_on_page_locked().
+func (s *System) WaitOnPageLocked(pfn uint64) {
+	for s.pages[pfn].PageLocked() {
+		s.waitOnPageBit(pfn)
+	}
+}
+
+// waitOnPageBit sleeps on the page's wait queue once.
+func (s *System) waitOnPageBit(pfn uint64) {
+	if s.sched == nil || s.sched.Current() == nil {
+		s.bug(srcFilemap, 720)
+	}
+	s.current().Wait(s.pageWaitqueue(pfn))
+}
+
+// EndPageWriteback is end_page_writeback(): a page reclaim marked gets
+// rotated to the tail of its inactive list, then PG_writeback clears and
+// waiters wake.
+func (s *System) EndPageWriteback(pfn uint64) {
+	p := &s.pages[pfn]
+	if p.PageReclaimFlag() {
+		p.clearFlag(PG_reclaim)
+		s.rotateReclaimablePage(pfn)
+	}
+	if !s.testClearPageWriteback(pfn) {
+		s.bug(srcFilemap, 781)
+	}
+	s.wakeUpPage(pfn)
+}
+
+// PageReclaimFlag is PageReclaim().
+func (p *Page) PageReclaimFlag() bool { return p.testFlag(PG_reclaim) }
+
+// AttachPagePrivate is attach_page_buffers()' page side: the page takes a
+// reference for its private data and gets PG_private.
+func (s *System) AttachPagePrivate(pfn uint64, private uint64) {
+	s.GetPage(pfn)
+	p := &s.pages[pfn]
+	p.setFlag(PG_private)
+	p.private = private
+}
+
+// ClearPagePrivate is __clear_page_buffers(): PG_private off, private
+// cleared, the reference dropped.
+func (s *System) ClearPagePrivate(pfn uint64) {
+	p := &s.pages[pfn]
+	p.clearFlag(PG_private)
+	p.private = 0
+	s.PutPage(pfn)
+}
+
+// LockPage, UnlockPage and TrylockPage export the page lock to
+// filesystems.
+func (s *System) LockPage(pfn uint64)         { s.lockPage(pfn) }
+func (s *System) UnlockPage(pfn uint64)       { s.unlockPage(pfn) }
+func (s *System) TrylockPage(pfn uint64) bool { return s.trylockPage(pfn) }
+
+// GenericPerformWrite is generic_perform_write(): page by page,
+// ->write_begin, copy in, ->write_end, then let balance_dirty_pages
+// throttle the writer. The write's data is token, mixed into each page it
+// touches (MixToken).
+func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, token uint64) (int64, error) {
+	ops, ok := m.Ops.(WriteBeginEndOp)
+	if !ok {
+		return 0, errorString("EINVAL")
+	}
+	var written int64
+	for length > 0 {
+		offset := pos & (PAGE_SIZE - 1)
+		bytes := min(PAGE_SIZE-offset, length)
+		pfn, err := ops.WriteBegin(s, m, pos, int(bytes))
+		if err != nil {
+			if written > 0 {
+				return written, nil
+			}
+			return 0, err
+		}
+		p := &s.pages[pfn]
+		p.data = MixToken(p.data, token)
+		copied := ops.WriteEnd(s, m, pos, int(bytes), int(bytes), pfn)
+		if copied < 0 {
+			break
+		}
+		s.condResched()
+		pos += int64(copied)
+		written += int64(copied)
+		length -= int64(copied)
+		s.BalanceDirtyPagesRatelimited(m)
+	}
+	return written, nil
+}
+
+// DoGenericFileRead is do_generic_file_read(): page by page, find the page
+// (reading ahead on a miss or at the readahead mark), wait for it to be
+// up to date, mark it accessed, and copy it out. It returns the content
+// token of each page read, for the data-integrity check.
+func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length int64) ([]uint64, error) {
+	var tokens []uint64
+	index := uint64(pos) >> PAGE_SHIFT
+	lastIndex := uint64(pos+length+PAGE_SIZE-1) >> PAGE_SHIFT
+	prevIndex := uint64(ra.PrevPos) >> PAGE_SHIFT
+	prevOffset := ra.PrevPos & (PAGE_SIZE - 1)
+	offset := pos & (PAGE_SIZE - 1)
+	for length > 0 {
+		s.condResched()
+		pfn, ok := s.FindGetPage(m, index)
+		if !ok {
+			s.pageCacheSyncReadahead(m, ra, index, lastIndex-index)
+			pfn, ok = s.FindGetPage(m, index)
+		}
+		if !ok {
+			// no_cached_page: readahead could not allocate; read this
+			// one page ourselves.
+			npfn, ok2 := s.pageCacheAlloc(GFP_HIGHUSER_MOVABLE | GFP_COLD)
+			if !ok2 {
+				return tokens, errorString("ENOMEM")
+			}
+			if err := s.AddToPageCacheLRU(npfn, m, index); err != nil {
+				s.PutPage(npfn)
+				if err == errEEXIST {
+					continue
+				}
+				return tokens, err
+			}
+			m.Ops.Readpage(s, npfn)
+			pfn = npfn
+		}
+		p := &s.pages[pfn]
+		if p.testFlag(PG_readahead) {
+			s.pageCacheAsyncReadahead(m, ra, pfn, index, lastIndex-index)
+		}
+		if !p.testFlag(PG_uptodate) {
+			s.lockPage(pfn)
+			if p.mapping == 0 {
+				// Truncated meanwhile: try again.
+				s.unlockPage(pfn)
+				s.PutPage(pfn)
+				continue
+			}
+			if !p.testFlag(PG_uptodate) {
+				// readpage_error path aside, a locked !uptodate
+				// page is read again.
+				m.Ops.Readpage(s, pfn)
+				s.lockPage(pfn)
+			}
+			s.unlockPage(pfn)
+		}
+		isize := m.Host.ISize()
+		endIndex := uint64(isize-1) >> PAGE_SHIFT
+		if isize == 0 || index > endIndex {
+			s.PutPage(pfn)
+			break
+		}
+		nr := int64(PAGE_SIZE)
+		if index == endIndex {
+			nr = ((isize - 1) & (PAGE_SIZE - 1)) + 1
+			if nr <= offset {
+				s.PutPage(pfn)
+				break
+			}
+		}
+		nr -= offset
+		if prevIndex != index || offset != prevOffset {
+			s.MarkPageAccessed(pfn)
+		}
+		prevIndex = index
+		tokens = append(tokens, p.data)
+		n := min(nr, length)
+		offset += n
+		index += uint64(offset >> PAGE_SHIFT)
+		offset &= PAGE_SIZE - 1
+		prevOffset = offset
+		s.PutPage(pfn)
+		length -= n
+		pos += n
+	}
+	ra.PrevPos = int64(prevIndex)<<PAGE_SHIFT | prevOffset
+	return tokens, nil
+}

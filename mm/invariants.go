@@ -17,6 +17,7 @@ const (
 	stateBuddy               // part of a free block on a buddy free list
 	statePcp                 // on a per-CPU page list
 	stateInUse               // allocated: referenced, or a compound tail
+	stateLeaked              // taken out of circulation by bad_page
 )
 
 // CheckInvariants returns every violation found, empty when all hold.
@@ -133,6 +134,8 @@ func (s *System) CheckInvariants() []string {
 			switch state[pfn] {
 			case stateUnseen:
 				switch {
+				case s.badLeaked[pfn]:
+					state[pfn] = stateLeaked
 				case pg.PageReserved():
 					state[pfn] = stateReserved
 				case pg.PageBuddy():

@@ -99,6 +99,9 @@ func (s *System) checkUserInvariants(bad func(format string, args ...any)) {
 				continue
 			}
 			pg := &s.pages[pfn]
+			if s.badLeaked[pfn] {
+				continue // bad_page left its fields as they were
+			}
 			if pg.PageLRU() && !onLRU[pfn] {
 				bad("pfn %#x has PG_lru but is on no LRU list", pfn)
 			}

@@ -435,12 +435,6 @@ func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
 	})
 }
 
-// setPageDirty is set_page_dirty() for a page with no address_space
-// operations: __set_page_dirty_nobuffers arrives with the page cache.
-func (s *System) setPageDirty(pfn uint64) bool {
-	return !s.pages[pfn].testSetFlag(PG_dirty)
-}
-
 // copyPageRange is copy_page_range() with copy_one_pte(): at fork, a VMA
 // with anonymous pages has its PTEs copied; private writable mappings are
 // write-protected in both parent and child so the first write copies.

@@ -298,3 +298,26 @@ func FlagNames(flags uint64) string {
 const sizeofPage = unsafe.Sizeof(Page{})
 
 func uintptrOf(p *Page) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// Test, Set and Clear are the PageFoo/SetPageFoo/ClearPageFoo family for
+// filesystem code outside this package, by flag bit.
+func (p *Page) Test(bit uint) bool { return p.testFlag(bit) }
+func (p *Page) Set(bit uint)       { p.setFlag(bit) }
+func (p *Page) Clear(bit uint)     { p.clearFlag(bit) }
+
+// TestClear is TestClearPageFoo; TestSet is TestSetPageFoo.
+func (p *Page) TestClear(bit uint) bool { return p.testClearFlag(bit) }
+func (p *Page) TestSet(bit uint) bool   { return p.testSetFlag(bit) }
+
+// SetData sets the page's content token (a write by the kernel: a read
+// completing, a copy, zeroing).
+func (p *Page) SetData(token uint64) { p.data = token }
+
+// MixToken is how a write of token into a page that held old changes the
+// page's content token. Program shadows compute the same, so a read can be
+// checked against what was written, partial-page writes included.
+func MixToken(old, token uint64) uint64 {
+	x := old*0x9e3779b97f4a7c15 ^ token
+	x ^= x >> 29
+	return x*0xbf58476d1ce4e5b9 + 1
+}

@@ -47,7 +47,7 @@ func (s *System) badPage(pfn uint64, reason string, badFlags uint64) {
 	s.logf(klog.KernAlert, "BUG: Bad page state in process %s  pfn:%05x\n", s.current().Comm, pfn)
 	s.dumpPageBadflags(pfn, reason, badFlags)
 	s.printModules()
-	s.dumpStack(1)
+	s.dumpStack(0)
 out:
 	p.pageMapcountReset()
 	s.addTaint(klog.TaintBadPage)
@@ -101,6 +101,8 @@ func (s *System) freePagesPrepare(pfn uint64, order uint) bool {
 	}
 	if !bad {
 		s.clearAllocated(pfn, order)
+	} else {
+		s.markLeaked(pfn, order)
 	}
 	return !bad
 }
@@ -405,6 +407,8 @@ func (s *System) checkNewPage(pfn uint64) bool {
 func (s *System) prepNewPage(pfn uint64, order uint, gfp GFP) bool {
 	for i := uint64(0); i < 1<<order; i++ {
 		if s.checkNewPage(pfn + i) {
+			// The block is dropped on the floor, as the kernel does.
+			s.markLeaked(pfn, order)
 			return true
 		}
 	}
@@ -849,11 +853,11 @@ func zoneAllowsReclaim(local, z *Zone) bool { return true }
 // highZoneidx for a zone that passes its watermark, and take a page from it.
 //
 // Model: there are no cpusets and zone_reclaim_mode is 0, so a zone below its
-// watermark is simply full; the __GFP_WRITE dirty-zone check arrives with
-// page-cache dirty accounting.
+// watermark is simply full.
 func (s *System) getPageFromFreelist(gfp GFP, order uint, zl *zonelist, highZoneidx int,
 	allocFlags int, preferred *Zone, classzoneIdx int, migratetype int) (uint64, bool) {
 	zlcActive, didZlcSetup := false, false
+	considerZoneDirty := allocFlags&ALLOC_WMARK_LOW != 0 && gfp&GFP_WRITE != 0
 	for {
 		var pfn uint64
 		ok := false
@@ -871,6 +875,11 @@ func (s *System) getPageFromFreelist(gfp GFP, order uint, zl *zonelist, highZone
 				if z.zonePageState(NR_ALLOC_BATCH) <= 0 {
 					continue
 				}
+			}
+			// A page cache page about to be written comes from a zone
+			// within its share of the dirty limit.
+			if considerZoneDirty && !z.zoneDirtyOk() {
+				continue
 			}
 			mark := z.watermark[allocFlags&ALLOC_WMARK_MASK]
 			if !z.zoneWatermarkOk(order, mark, classzoneIdx, allocFlags) {
@@ -1674,3 +1683,18 @@ func (s *System) mappingString(m uint32) string {
 func gfpString(g GFP) string { return fmt.Sprintf("0x%x", uint32(g)) }
 
 func trailingZeros64(x uint64) int { return bits.TrailingZeros64(x) }
+
+// markLeaked records a block bad_page took out of circulation. The kernel
+// keeps no such record; the invariant checker needs it to tell these frames
+// from lost ones.
+func (s *System) markLeaked(pfn uint64, order uint) {
+	if s.badLeaked == nil {
+		s.badLeaked = map[uint64]bool{}
+	}
+	for i := uint64(0); i < 1<<order; i++ {
+		s.badLeaked[pfn+i] = true
+	}
+}
+
+// BadPageLeaked tells whether bad_page took the frame out of circulation.
+func (s *System) BadPageLeaked(pfn uint64) bool { return s.badLeaked[pfn] }

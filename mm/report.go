@@ -20,8 +20,23 @@ func init() {
 	// Exported entry points named after the kernel function they model.
 	klog.RegisterSymbol("pagesim/mm.(*System).FreePages", "__free_pages")
 	klog.RegisterSymbol("pagesim/mm.(*System).AllocPages", "alloc_pages_current")
+	// A user access that faults enters the kernel at do_page_fault.
+	klog.RegisterSymbol("pagesim/mm.(*System).UserAccess", "do_page_fault")
 	// alloc_pages_node() is an inline in the kernel: no frame of its own.
 	klog.HideFunc("pagesim/mm.(*System).AllocPagesNode")
+	// Functions v3.16 declares static inline, or that gcc inlines on the
+	// paths the founding report shows (__alloc_pages_nodemask calls
+	// try_to_free_pages directly; handle_mm_fault calls alloc_pages_vma),
+	// leave no frame in a real call trace.
+	for _, f := range []string{
+		"__freeOnePage", "expand", "__rmqueueSmallest", "__rmqueueFallback", "bufferedRmqueue",
+		"__allocPagesSlowpath", "__allocPagesDirectReclaim", "__performReclaim", "__allocPagesHighPriority",
+		"__allocPagesMayOom", "gfpToAllocFlags", "freePagesCheck", "checkNewPage", "prepNewPage",
+		"handlePTEFault", "doAnonymousPage", "doWPPage", "allocZeroedUserHighpageMovable", "allocPageVMA",
+	} {
+		klog.HideFunc("pagesim/mm.(*System)." + f)
+		klog.HideFunc("pagesim/mm.(*Zone)." + f)
+	}
 	// The reporting helpers stand for macros, which leave no frame.
 	for _, f := range []string{"logf", "dumpStack", "addTaint", "bug", "vmBugOnPage", "warnOnOnce", "DumpPage", "dumpPageBadflags", "dumpPageFlags", "condResched", "emit", "putPageTestzero"} {
 		klog.HideFunc("pagesim/mm.(*System)." + f)

@@ -61,8 +61,22 @@ type System struct {
 	mms    int
 	mmList []*MMStruct
 
+	// mappings is the address_space registry: page->mapping names them
+	// by index (0 is NULL); radixSlab holds every page-cache tree's nodes.
+	mappings  []*AddressSpace
+	radixSlab *RadixNodeSlab
+	// swapperSpace is the swap cache's address_space (nil without swap).
+	swapperSpace *AddressSpace
+	// dirty holds the vm.dirty_* sysctls; bdpRatelimits counts pages
+	// dirtied since balance_dirty_pages last looked.
+	dirty         DirtySysctls
+	bdpRatelimits int
+
 	// pvecs are the per-CPU pagevecs of mm/swap.c.
 	pvecs []cpuPagevecs
+
+	// badLeaked holds the frames bad_page leaked on purpose.
+	badLeaked map[uint64]bool
 
 	// onCPUID, when not -1, is the CPU per-CPU work runs on.
 	onCPUID int
