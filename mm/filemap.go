@@ -487,3 +487,8 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 	ra.PrevPos = int64(prevIndex)<<PAGE_SHIFT | prevOffset
 	return tokens, nil
 }
+
+// WakeUpPage and WaitOnPageBit export the page wait queues to block I/O
+// completion and its waiters (wake_up_page, wait_on_page_bit).
+func (s *System) WakeUpPage(pfn uint64)    { s.wakeUpPage(pfn) }
+func (s *System) WaitOnPageBit(pfn uint64) { s.waitOnPageBit(pfn) }

@@ -211,3 +211,6 @@ func (m *AddressSpace) mappingCapAccountDirty() bool { return m.BDI.bdiCapAccoun
 func (m *AddressSpace) mappingCapWriteback() bool {
 	return m.BDI.Capabilities&BDI_CAP_NO_WRITEBACK == 0
 }
+
+// MappingTagged is mapping_tagged(): any page of the mapping has tag.
+func (s *System) MappingTagged(m *AddressSpace, tag uint) bool { return m.tree.Tagged(tag) }

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package fs
+
+import "pagesim/mm"
+
+// The generic block-based helpers of fs/buffer.c and fs/mpage.c that ext4
+// and xfs build their address_space operations from.
+
+// GetBlock is get_block_t: map file block iblock into bh, allocating (or,
+// for delayed allocation, reserving) when create is set.
+type GetBlock func(ino *Inode, iblock uint64, bh *BufferHead, create bool) error
+
+// BlockWriteBegin is __block_write_begin() for the one buffer of a page:
+// map it (get_block with create), and read the block first if the write
+// covers only part of a page that is not up to date and is on disk.
+func (f *FS) BlockWriteBegin(ino *Inode, pfn uint64, pos int64, length int, getBlock GetBlock) error {
+	s := f.Sys
+	p := s.Page(pfn)
+	bh := f.CreatePageBuffers(pfn, 0)
+	from := int(pos & (mm.PAGE_SIZE - 1))
+	to := from + length
+	bh.Clear(BH_New)
+	if !bh.Test(BH_Mapped) {
+		if err := getBlock(ino, p.Index(), bh, true); err != nil {
+			return err
+		}
+		if bh.Test(BH_New) {
+			if p.Test(mm.PG_uptodate) {
+				bh.Clear(BH_New)
+				bh.Set(BH_Uptodate)
+				f.MarkBufferDirty(bh)
+				return nil
+			}
+			// zero_user_segments: the parts of a new block outside the
+			// write are zeroes, so before the copy the page holds only
+			// zeroes as far as anyone can read.
+			if from > 0 || to < BlockSize {
+				p.SetData(0)
+			}
+			return nil
+		}
+	}
+	if p.Test(mm.PG_uptodate) {
+		bh.Set(BH_Uptodate)
+		return nil
+	}
+	if !bh.Test(BH_Uptodate) && !bh.Test(BH_Delay) && !bh.Test(BH_Unwritten) && (from > 0 || to < BlockSize) {
+		// ll_rw_block(READ) and wait_on_buffer.
+		if err := f.readBlockSync(ino, pfn, bh); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readBlockSync reads the buffer's block into the page and waits
+// (ll_rw_block + wait_on_buffer): the task sleeps for the I/O.
+func (f *FS) readBlockSync(ino *Inode, pfn uint64, bh *BufferHead) error {
+	done := false
+	var token uint64
+	bh.Set(BH_Lock)
+	ino.sb.Dev.SubmitRead(bh.Blocknr, func(t uint64) {
+		token = t
+		done = true
+		bh.Clear(BH_Lock)
+		f.Sys.WakeUpPage(pfn)
+	})
+	for !done {
+		f.Sys.WaitOnPageBit(pfn)
+	}
+	f.Sys.Page(pfn).SetData(token)
+	bh.Set(BH_Uptodate)
+	return nil
+}
+
+// MarkBufferDirty is mark_buffer_dirty(): a buffer newly dirty makes its
+// page dirty, with the accounting (__set_page_dirty).
+func (f *FS) MarkBufferDirty(bh *BufferHead) {
+	if bh.Test(BH_Dirty) {
+		return
+	}
+	bh.Set(BH_Dirty)
+	f.Sys.SetPageDirtyNobuffers(bh.Page)
+}
+
+// GenericWriteEnd is generic_write_end() with block_write_end(): the
+// buffer becomes up to date and dirty (so the page does), i_size grows,
+// the page is unlocked and released.
+func (f *FS) GenericWriteEnd(ino *Inode, pos int64, length, copied int, pfn uint64) int {
+	s := f.Sys
+	p := s.Page(pfn)
+	bh := f.PageBuffers(pfn)
+	// __block_commit_write
+	bh.Set(BH_Uptodate)
+	f.MarkBufferDirty(bh)
+	bh.Clear(BH_New)
+	p.Set(mm.PG_uptodate)
+	sizeChanged := false
+	if end := pos + int64(copied); end > ino.size {
+		ino.size = end
+		sizeChanged = true
+	}
+	s.UnlockPage(pfn)
+	s.PutPage(pfn)
+	if sizeChanged {
+		ino.MarkInodeDirty(mm.I_DIRTY_SYNC)
+	}
+	return copied
+}
+
+// MpageReadpage is mpage_readpage() for a page of one block: a hole reads
+// as zeroes at once; a mapped block is read with a bio whose completion
+// (mpage_end_io) marks the page up to date and unlocks it.
+func (f *FS) MpageReadpage(ino *Inode, pfn uint64, getBlock GetBlock) int {
+	s := f.Sys
+	p := s.Page(pfn)
+	var bh BufferHead
+	if pb := f.PageBuffers(pfn); pb != nil {
+		bh = *pb
+	} else if err := getBlock(ino, p.Index(), &bh, false); err != nil {
+		s.UnlockPage(pfn)
+		return -5
+	}
+	if !bh.Test(BH_Mapped) || bh.Test(BH_Delay) {
+		// A hole (or, for delalloc, data that never reached the disk:
+		// that page is still cached and never read).
+		p.SetData(0)
+		p.Set(mm.PG_uptodate)
+		s.UnlockPage(pfn)
+		return 0
+	}
+	ino.sb.Dev.SubmitRead(bh.Blocknr, func(token uint64) {
+		p.SetData(token)
+		p.Set(mm.PG_uptodate)
+		p.Set(mm.PG_mappedtodisk)
+		s.UnlockPage(pfn)
+	})
+	return 0
+}
+
+// SubmitPageWrite submits the page's mapped, dirty buffer and ends the
+// page's writeback when the write completes (end_buffer_async_write); it
+// returns whether anything was submitted.
+func (f *FS) SubmitPageWrite(ino *Inode, pfn uint64, sync bool) bool {
+	s := f.Sys
+	bh := f.PageBuffers(pfn)
+	if bh == nil || !bh.Test(BH_Async_Write) {
+		return false
+	}
+	bh.Clear(BH_Dirty)
+	bh.Set(BH_Lock)
+	token := s.Page(pfn).Data()
+	ino.sb.Dev.SubmitWrite(bh.Blocknr, token, sync, func() {
+		bh.Clear(BH_Async_Write)
+		bh.Clear(BH_Lock)
+		bh.Set(BH_Uptodate)
+		s.Page(pfn).Set(mm.PG_mappedtodisk)
+		s.EndPageWriteback(pfn)
+	})
+	return true
+}

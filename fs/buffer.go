@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package fs
+
+import "pagesim/mm"
+
+// Buffer heads (fs/buffer.c, include/linux/buffer_head.h). With 4 KiB
+// blocks, as ext4 and xfs use by default on 4 KiB pages, a page has exactly
+// one buffer; page->private names it and holds a page reference, as
+// attach_page_buffers does.
+
+// Buffer state bits, enum bh_state_bits.
+const (
+	BH_Uptodate = iota
+	BH_Dirty
+	BH_Lock
+	BH_Req
+	BH_Uptodate_Lock
+	BH_Mapped
+	BH_New
+	BH_Async_Read
+	BH_Async_Write
+	BH_Delay
+	BH_Boundary
+	BH_Write_EIO
+	BH_Unwritten
+	BH_Quiet
+	BH_Meta
+	BH_Prio
+	BH_Defer_Completion
+)
+
+// BlockSize is the filesystems' block size.
+const BlockSize = mm.PAGE_SIZE
+
+// BufferHead is struct buffer_head.
+type BufferHead struct {
+	State   uint32
+	Blocknr uint64
+	Page    uint64 // b_page
+	inUse   bool
+}
+
+// Test, Set and Clear are buffer_foo, set_buffer_foo, clear_buffer_foo.
+func (bh *BufferHead) Test(bit uint) bool { return bh.State&(1<<bit) != 0 }
+func (bh *BufferHead) Set(bit uint)       { bh.State |= 1 << bit }
+func (bh *BufferHead) Clear(bit uint)     { bh.State &^= 1 << bit }
+
+// TestClear is test_clear_buffer_foo.
+func (bh *BufferHead) TestClear(bit uint) bool {
+	was := bh.Test(bit)
+	bh.Clear(bit)
+	return was
+}
+
+// bhSlab holds every buffer head; page->private is index+1.
+type bhSlab struct {
+	heads []BufferHead
+	free  []uint32
+}
+
+// PageBuffers is page_buffers(): the page's buffer head, or nil.
+func (f *FS) PageBuffers(pfn uint64) *BufferHead {
+	p := f.Sys.Page(pfn)
+	if !p.Test(mm.PG_private) {
+		return nil
+	}
+	return &f.bhs.heads[p.Private()-1]
+}
+
+// CreateEmptyBuffers is create_empty_buffers(): one buffer for the page,
+// with the given state, attached with a page reference; dirty or uptodate
+// pages pass that on to the buffer.
+func (f *FS) CreateEmptyBuffers(pfn uint64, state uint32) *BufferHead {
+	var id uint32
+	if n := len(f.bhs.free); n > 0 {
+		id = f.bhs.free[n-1]
+		f.bhs.free = f.bhs.free[:n-1]
+	} else {
+		f.bhs.heads = append(f.bhs.heads, BufferHead{})
+		id = uint32(len(f.bhs.heads) - 1)
+	}
+	bh := &f.bhs.heads[id]
+	*bh = BufferHead{State: state, Page: pfn, inUse: true}
+	p := f.Sys.Page(pfn)
+	if p.PageDirty() {
+		bh.Set(BH_Dirty)
+	}
+	if p.Test(mm.PG_uptodate) {
+		bh.Set(BH_Uptodate)
+	}
+	f.Sys.AttachPagePrivate(pfn, uint64(id)+1)
+	return bh
+}
+
+// CreatePageBuffers is create_page_buffers(): the page's buffer, made if
+// missing.
+func (f *FS) CreatePageBuffers(pfn uint64, state uint32) *BufferHead {
+	if bh := f.PageBuffers(pfn); bh != nil {
+		return bh
+	}
+	return f.CreateEmptyBuffers(pfn, state)
+}
+
+// TryToFreeBuffers is try_to_free_buffers(): drop a clean, idle page's
+// buffer (drop_buffers); a page with a dirty or locked buffer keeps it.
+// A page whose buffers were all clean also loses PG_dirty, as the kernel's
+// cancel_dirty_page there does.
+func (f *FS) TryToFreeBuffers(pfn uint64) bool {
+	bh := f.PageBuffers(pfn)
+	if bh == nil {
+		return true
+	}
+	p := f.Sys.Page(pfn)
+	if p.PageWriteback() || bh.Test(BH_Dirty) || bh.Test(BH_Lock) {
+		return false
+	}
+	id := p.Private() - 1
+	f.bhs.heads[id] = BufferHead{}
+	f.bhs.free = append(f.bhs.free, uint32(id))
+	f.Sys.ClearPagePrivate(pfn)
+	return true
+}
+
+// SetPageDirtyBuffers is __set_page_dirty_buffers(): dirty the page's
+// buffer, then the page with its accounting.
+func (f *FS) SetPageDirtyBuffers(s *mm.System, pfn uint64) bool {
+	if bh := f.PageBuffers(pfn); bh != nil {
+		bh.Set(BH_Dirty)
+	}
+	return s.SetPageDirtyNobuffers(pfn)
+}
+
+// BlockInvalidatepage is block_invalidatepage(): a whole-page invalidate
+// discards the buffer's state and frees it (try_to_release_page).
+func (f *FS) BlockInvalidatepage(pfn uint64, offset, length int) {
+	bh := f.PageBuffers(pfn)
+	if bh == nil {
+		return
+	}
+	if offset == 0 && length == BlockSize {
+		// discard_buffer
+		bh.State &^= 1<<BH_Dirty | 1<<BH_Mapped | 1<<BH_Req | 1<<BH_New | 1<<BH_Delay | 1<<BH_Unwritten
+		f.TryToFreeBuffers(pfn)
+	}
+}
+
+// ReleasePage is the ->releasepage both filesystems use for clean pages:
+// try_to_free_buffers.
+func (f *FS) ReleasePage(s *mm.System, pfn uint64, gfp mm.GFP) bool { return f.TryToFreeBuffers(pfn) }

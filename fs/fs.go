@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Package fs models the VFS side of file I/O (fs/*.c, block/): superblocks,
+// inodes, open files, the read/write/fsync/truncate/unlink paths, buffer
+// heads, the block device and the flusher. Filesystems (fs/ext4, fs/xfs)
+// supply their address_space operations.
+package fs
+
+import (
+	"errors"
+	"sort"
+
+	"pagesim/klog"
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+func init() {
+	klog.RegisterPackage("pagesim/fs", "")
+}
+
+// Errnos the VFS calls return.
+var (
+	ENOENT = errors.New("ENOENT")
+	EEXIST = errors.New("EEXIST")
+	EBADF  = errors.New("EBADF")
+	EINVAL = errors.New("EINVAL")
+	EFBIG  = errors.New("EFBIG")
+	ENOSPC = errors.New("ENOSPC")
+	EIO    = errors.New("EIO")
+)
+
+// Type is a filesystem type: what it gives each new inode's address space.
+type Type interface {
+	Name() string
+	// NewInodeOps returns the address_space operations for an inode.
+	NewInodeOps(f *FS, sb *SuperBlock, ino *Inode) mm.AddressSpaceOps
+}
+
+// FS is the VFS of one machine.
+type FS struct {
+	Sys   *mm.System
+	Sched *sim.Scheduler
+	Log   *klog.Log
+
+	supers  []*SuperBlock
+	paths   map[string]*Inode
+	nextIno uint64
+	bhs     bhSlab
+}
+
+// New makes the VFS for a booted mm.
+func New(sys *mm.System, sched *sim.Scheduler, log *klog.Log) *FS {
+	return &FS{Sys: sys, Sched: sched, Log: log, paths: map[string]*Inode{}, nextIno: 12}
+}
+
+// SuperBlock is struct super_block: one mounted filesystem.
+type SuperBlock struct {
+	fs         *FS
+	Type       Type
+	MountPoint string
+	Dev        *BlockDevice
+	BDI        *mm.BackingDevInfo
+	// nextBlock is the block allocator: blocks are handed out in order.
+	nextBlock uint64
+	nrBlocks  uint64
+	// Private is the filesystem's (s_fs_info).
+	Private any
+	wb      *bdiWriteback
+}
+
+// AllocBlock hands out a free block, or ENOSPC.
+func (sb *SuperBlock) AllocBlock() (uint64, error) {
+	if sb.nextBlock >= sb.nrBlocks {
+		return 0, ENOSPC
+	}
+	b := sb.nextBlock
+	sb.nextBlock++
+	return b, nil
+}
+
+// Mount mounts a filesystem of type t at mountPoint on a new block device
+// of the given size and per-request latency, and starts its flusher.
+func (f *FS) Mount(t Type, mountPoint string, sizeBytes uint64, latencyNS int64) (*SuperBlock, error) {
+	for _, sb := range f.supers {
+		if sb.MountPoint == mountPoint {
+			return nil, EEXIST
+		}
+	}
+	dev := NewBlockDevice("sd"+string(rune('a'+len(f.supers))), latencyNS, f.Sched)
+	sb := &SuperBlock{fs: f, Type: t, MountPoint: mountPoint, Dev: dev, BDI: dev.BDI, nextBlock: 1, nrBlocks: sizeBytes / BlockSize}
+	f.supers = append(f.supers, sb)
+	f.startFlusher(sb)
+	return sb, nil
+}
+
+// Inode is struct inode with its address_space.
+type Inode struct {
+	sb      *SuperBlock
+	ino     uint64
+	size    int64
+	Mapping *mm.AddressSpace
+	// state holds I_DIRTY_* while the inode is on the dirty list.
+	state       int
+	dirtiedWhen int64
+	nlink       int
+	opens       int
+	// Blocks maps file block to disk block (the extent tree, flattened).
+	Blocks map[uint64]uint64
+	// Private is the filesystem's per-inode data.
+	Private any
+}
+
+// ISize is i_size_read().
+func (i *Inode) ISize() int64 { return i.size }
+
+// SetISize is i_size_write().
+func (i *Inode) SetISize(n int64) { i.size = n }
+
+// Ino is the inode number.
+func (i *Inode) Ino() uint64 { return i.ino }
+
+// SB is the inode's superblock.
+func (i *Inode) SB() *SuperBlock { return i.sb }
+
+// MarkInodeDirty is __mark_inode_dirty(): an inode that becomes dirty goes
+// on its bdi's dirty list with dirtied_when now.
+func (i *Inode) MarkInodeDirty(flags int) {
+	if i.state&flags == flags {
+		return
+	}
+	wasDirty := i.state&(mm.I_DIRTY_SYNC|mm.I_DIRTY_DATASYNC|mm.I_DIRTY_PAGES) != 0
+	i.state |= flags
+	if !wasDirty && i.nlink > 0 {
+		i.dirtiedWhen = i.sb.fs.Sched.Now()
+		i.sb.wb.bDirty = append(i.sb.wb.bDirty, i)
+		i.sb.wb.wakeupDelayed()
+	}
+}
+
+// File is an open file.
+type File struct {
+	Inode *Inode
+	RA    mm.FileRAState
+}
+
+func (f *FS) superFor(path string) *SuperBlock {
+	var best *SuperBlock
+	for _, sb := range f.supers {
+		mp := sb.MountPoint
+		if len(path) > len(mp) && path[:len(mp)] == mp && path[len(mp)] == '/' && (best == nil || len(mp) > len(best.MountPoint)) {
+			best = sb
+		}
+	}
+	return best
+}
+
+// Open opens path, creating it if create is set (O_CREAT).
+func (f *FS) Open(path string, create bool) (*File, error) {
+	ino, ok := f.paths[path]
+	if !ok {
+		if !create {
+			return nil, ENOENT
+		}
+		sb := f.superFor(path)
+		if sb == nil {
+			return nil, ENOENT
+		}
+		f.nextIno++
+		ino = &Inode{sb: sb, ino: f.nextIno, nlink: 1, Blocks: map[uint64]uint64{}}
+		ino.Mapping = f.Sys.NewAddressSpace(ino, sb.Type.NewInodeOps(f, sb, ino), sb.BDI)
+		f.paths[path] = ino
+	}
+	ino.opens++
+	return &File{Inode: ino, RA: mm.NewFileRAState()}, nil
+}
+
+// Close is fput() of the last reference: an unlinked inode with no opens
+// left is evicted.
+func (f *FS) Close(file *File) {
+	ino := file.Inode
+	ino.opens--
+	if ino.opens == 0 && ino.nlink == 0 {
+		f.evictInode(ino)
+	}
+}
+
+// Write is vfs_write() -> generic_file_aio_write(): the page-cache write
+// of length bytes of data token at pos, then i_size grows as write_end
+// says.
+func (f *FS) Write(file *File, pos, length int64, token uint64) (int64, error) {
+	if pos < 0 || length < 0 {
+		return 0, EINVAL
+	}
+	if length == 0 {
+		return 0, nil
+	}
+	if pos+length > 1<<43 {
+		return 0, EFBIG
+	}
+	n, err := f.Sys.GenericPerformWrite(file.Inode.Mapping, pos, length, token)
+	if err != nil {
+		return n, mapErr(err)
+	}
+	return n, nil
+}
+
+// Read is vfs_read() -> generic_file_aio_read(): the page-cache read; it
+// returns each page's content token.
+func (f *FS) Read(file *File, pos, length int64) ([]uint64, error) {
+	if pos < 0 || length < 0 {
+		return nil, EINVAL
+	}
+	if pos >= file.Inode.size || length == 0 {
+		return nil, nil
+	}
+	length = min(length, file.Inode.size-pos)
+	toks, err := f.Sys.DoGenericFileRead(file.Inode.Mapping, &file.RA, pos, length)
+	return toks, mapErr(err)
+}
+
+// Fsync is vfs_fsync_range() for the whole file: write and wait for the
+// data (filemap_write_and_wait_range), then the inode.
+//
+// Model: the journal commit and the inode write are not modeled; fsync
+// returns once the data pages' writeback has completed.
+func (f *FS) Fsync(file *File, datasync bool) error {
+	ino := file.Inode
+	err := f.Sys.FilemapWriteAndWaitRange(ino.Mapping, 0, mm.LLONG_MAX)
+	if ino.state&mm.I_DIRTY_PAGES != 0 && ino.Mapping.NrPages() == 0 {
+		ino.state &^= mm.I_DIRTY_PAGES
+	}
+	return mapErr(err)
+}
+
+// Truncate is do_truncate() -> truncate_setsize(): drop the pages past the
+// new size (zeroing the cut tail of a partial page) and free their blocks.
+func (f *FS) Truncate(file *File, size int64) error {
+	if size < 0 {
+		return EINVAL
+	}
+	ino := file.Inode
+	old := ino.size
+	ino.size = size
+	if size < old {
+		f.Sys.TruncateInodePages(ino.Mapping, size)
+		first := uint64(size+BlockSize-1) / BlockSize
+		for blk := range ino.Blocks {
+			if blk >= first {
+				delete(ino.Blocks, blk)
+			}
+		}
+	}
+	ino.MarkInodeDirty(mm.I_DIRTY_SYNC)
+	return nil
+}
+
+// Unlink removes path; the inode goes when the last open file closes.
+func (f *FS) Unlink(path string) error {
+	ino, ok := f.paths[path]
+	if !ok {
+		return ENOENT
+	}
+	delete(f.paths, path)
+	ino.nlink--
+	if ino.nlink == 0 && ino.opens == 0 {
+		f.evictInode(ino)
+	}
+	return nil
+}
+
+// evictInode is evict(): truncate the page cache (truncate_inode_pages_final)
+// and take the inode off the writeback lists.
+func (f *FS) evictInode(ino *Inode) {
+	f.Sys.TruncateInodePages(ino.Mapping, 0)
+	ino.sb.wb.remove(ino)
+	ino.state = 0
+}
+
+// Paths lists the files, sorted.
+func (f *FS) Paths() []string {
+	var out []string
+	for p := range f.paths {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Supers lists the mounted filesystems.
+func (f *FS) Supers() []*SuperBlock { return f.supers }
+
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch err.Error() {
+	case "EIO":
+		return EIO
+	case "ENOSPC":
+		return ENOSPC
+	}
+	return err
+}

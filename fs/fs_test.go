@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package fs_test
+
+import (
+	"strings"
+	"testing"
+
+	"pagesim/fs"
+	"pagesim/fs/ext4"
+	"pagesim/fs/xfs"
+	"pagesim/klog"
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+// machine is a booted test machine with an ext4 and an xfs mount.
+type machine struct {
+	s     *mm.System
+	sched *sim.Scheduler
+	log   *klog.Log
+	f     *fs.FS
+	ext4  *fs.SuperBlock
+	xfs   *fs.SuperBlock
+}
+
+const devLatency = 2e6 // 2 ms per request
+
+func boot(t *testing.T) *machine {
+	t.Helper()
+	clock := sim.NewClock()
+	sched := sim.NewScheduler(clock, sim.NewRand(1), 2, sim.RoundRobin)
+	var m *machine
+	log := klog.New(klog.Config{Clock: clock.Now, NoStackWords: true, Current: func() (int, int, string) {
+		if t := sched.Current(); t != nil {
+			return t.CPU, t.PID, t.Comm
+		}
+		return 0, 0, "swapper/0"
+	}})
+	s, err := mm.Boot(mm.Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2}, mm.Env{Log: log, Sched: sched, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fs.New(s, sched, log)
+	e, _ := f.Mount(ext4.Type{}, "/ext4", 1<<30, devLatency)
+	x, _ := f.Mount(xfs.Type{}, "/xfs", 1<<30, devLatency)
+	m = &machine{s: s, sched: sched, log: log, f: f, ext4: e, xfs: x}
+	t.Cleanup(func() { sched.Stop("test done") })
+	return m
+}
+
+// run runs fn as a user task to completion.
+func (m *machine) run(t *testing.T, fn func(task *sim.Task)) {
+	t.Helper()
+	m.sched.Spawn("test", 0, fn)
+	if err := m.sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (m *machine) check(t *testing.T) {
+	t.Helper()
+	if errs := m.s.CheckInvariants(); len(errs) > 0 {
+		t.Fatalf("invariants: %v", errs)
+	}
+}
+
+// pageAt returns the cached page of a file at index.
+func (m *machine) pageAt(t *testing.T, file *fs.File, index uint64) uint64 {
+	t.Helper()
+	pfn, ok := m.s.FindGetPage(file.Inode.Mapping, index)
+	if !ok {
+		t.Fatalf("no page cached at index %d", index)
+	}
+	m.s.PutPage(pfn)
+	return pfn
+}
+
+// TestExt4WriteDelallocFlusherCleans checks ext4's delayed allocation: a
+// write() leaves the page dirty (NR_FILE_DIRTY, the DIRTY tag) with a
+// BH_Delay buffer and no block allocated; the flusher, once the data is
+// older than dirty_expire_centisecs, allocates the block in ->writepages,
+// writes it, and the page ends clean with no writeback pending.
+func TestExt4WriteDelallocFlusherCleans(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		if n, err := m.f.Write(file, 0, 3*mm.PAGE_SIZE, 7); err != nil || n != 3*mm.PAGE_SIZE {
+			t.Fatalf("write = %d, %v", n, err)
+		}
+	})
+	pfn := m.pageAt(t, file, 1)
+	p := m.s.Page(pfn)
+	bh := m.f.PageBuffers(pfn)
+	if !p.PageDirty() || bh == nil || !bh.Test(fs.BH_Delay) || !bh.Test(fs.BH_Dirty) {
+		t.Fatalf("after write: dirty %v, buffer %+v", p.PageDirty(), bh)
+	}
+	if len(file.Inode.Blocks) != 0 {
+		t.Fatalf("delayed allocation allocated blocks at write(): %v", file.Inode.Blocks)
+	}
+	if got := m.s.GlobalPageState(mm.NR_FILE_DIRTY); got < 3 {
+		// The counter may lag by the per-CPU deltas; a snapshot is
+		// exact.
+		m.s.RefreshCPUVMStats(0)
+		m.s.RefreshCPUVMStats(1)
+		if got = m.s.GlobalPageState(mm.NR_FILE_DIRTY); got != 3 {
+			t.Fatalf("NR_FILE_DIRTY = %d, want 3", got)
+		}
+	}
+	m.check(t)
+	// 40 s of idle time: the 30 s expiry passes and a 5 s flusher
+	// wake-up writes the inode.
+	if err := m.sched.RunUntil(40e9); err != nil {
+		t.Fatal(err)
+	}
+	if p.PageDirty() || p.PageWriteback() || bh.Test(fs.BH_Delay) || bh.Test(fs.BH_Dirty) {
+		t.Fatalf("after the flusher: dirty %v writeback %v buffer state %#x", p.PageDirty(), p.PageWriteback(), bh.State)
+	}
+	if len(file.Inode.Blocks) != 3 || m.ext4.Dev.Writes != 3 {
+		t.Fatalf("blocks %v, device writes %d", file.Inode.Blocks, m.ext4.Dev.Writes)
+	}
+	m.check(t)
+}
+
+// TestFsyncWaitsForWriteback checks that fsync returns only after the
+// writeback it started has completed: every page clean, no PG_writeback,
+// NR_WRITEBACK back to zero, and virtual time advanced by the device's
+// latency per request.
+func TestFsyncWaitsForWriteback(t *testing.T) {
+	for _, mp := range []string{"/ext4", "/xfs"} {
+		t.Run(mp, func(t *testing.T) {
+			m := boot(t)
+			var file *fs.File
+			var start, end int64
+			m.run(t, func(task *sim.Task) {
+				file, _ = m.f.Open(mp+"/f", true)
+				m.f.Write(file, 0, 8*mm.PAGE_SIZE, 1)
+				start = task.Now()
+				if err := m.f.Fsync(file, false); err != nil {
+					t.Errorf("fsync: %v", err)
+				}
+				end = task.Now()
+				for i := uint64(0); i < 8; i++ {
+					pfn, _ := m.s.FindGetPage(file.Inode.Mapping, i)
+					p := m.s.Page(pfn)
+					if p.PageDirty() || p.PageWriteback() {
+						t.Errorf("page %d after fsync: dirty %v writeback %v", i, p.PageDirty(), p.PageWriteback())
+					}
+					m.s.PutPage(pfn)
+				}
+			})
+			if end-start < 8*devLatency {
+				t.Errorf("fsync took %d ns of virtual time, less than 8 writes at %d ns", end-start, int64(devLatency))
+			}
+			snap := int64(0)
+			for _, z := range m.s.Zones() {
+				if z.Present() > 0 {
+					snap += z.ZonePageState(mm.NR_WRITEBACK)
+				}
+			}
+			if snap != 0 {
+				t.Errorf("NR_WRITEBACK %d after fsync", snap)
+			}
+			m.check(t)
+		})
+	}
+}
+
+// TestWritepageWarnRule checks the rule both filesystems state in v3.16:
+// ->writepage warns (WARN_ON_ONCE) and redirties when called from direct
+// reclaim, i.e. by a task with PF_MEMALLOC but not PF_KSWAPD; kswapd
+// (PF_MEMALLOC|PF_KSWAPD) gets no warning; an ordinary task gets none.
+func TestWritepageWarnRule(t *testing.T) {
+	cases := []struct {
+		name  string
+		flags uint32
+		warn  bool
+	}{
+		{"direct-reclaim", sim.PF_MEMALLOC, true},
+		{"kswapd", sim.PF_MEMALLOC | sim.PF_KSWAPD, false},
+		{"neither", 0, false},
+	}
+	for _, fsName := range []string{"ext4", "xfs"} {
+		for _, tc := range cases {
+			t.Run(fsName+"/"+tc.name, func(t *testing.T) {
+				m := boot(t)
+				var file *fs.File
+				m.run(t, func(task *sim.Task) {
+					file, _ = m.f.Open("/"+fsName+"/f", true)
+					m.f.Write(file, 0, mm.PAGE_SIZE, 3)
+				})
+				pfn := m.pageAt(t, file, 0)
+				wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 32, ForReclaim: true}
+				m.run(t, func(task *sim.Task) {
+					task.Flags |= tc.flags
+					// pageout(): lock, clear the dirty bit for I/O,
+					// ->writepage.
+					m.s.LockPage(pfn)
+					m.s.ClearPageDirtyForIO(pfn)
+					file.Inode.Mapping.Ops.Writepage(m.s, pfn, wbc)
+					task.Flags &^= tc.flags
+				})
+				log := m.log.String()
+				site := map[string]string{"ext4": "fs/ext4/inode.c:1881 ext4_writepage+", "xfs": "fs/xfs/xfs_aops.c:971 xfs_vm_writepage+"}[fsName]
+				if got := strings.Contains(log, "WARNING: CPU: ") && strings.Contains(log, site); got != tc.warn {
+					t.Fatalf("warning fired: %v, want %v\n%s", got, tc.warn, log)
+				}
+				p := m.s.Page(pfn)
+				// ext4 cannot allocate delayed blocks in ->writepage and
+				// redirties for any PF_MEMALLOC caller; xfs refuses only
+				// direct reclaim and lets kswapd write.
+				if (fsName == "ext4" && tc.flags&sim.PF_MEMALLOC != 0) || tc.warn {
+					if !p.PageDirty() || p.PageWriteback() {
+						t.Fatalf("reclaim writepage: dirty %v writeback %v, want redirtied", p.PageDirty(), p.PageWriteback())
+					}
+				}
+				if err := m.sched.RunUntil(m.sched.Now() + 1e9); err != nil {
+					t.Fatal(err)
+				}
+				m.check(t)
+			})
+		}
+	}
+}
+
+// TestDataSurvivesDiskRoundTrip writes whole and partial pages, fsyncs,
+// drops the clean pages from the cache (invalidate_mapping_pages, as
+// drop_caches does), and reads back from disk: each page must hold what
+// was written, partial writes included.
+func TestDataSurvivesDiskRoundTrip(t *testing.T) {
+	for _, mp := range []string{"/ext4", "/xfs"} {
+		t.Run(mp, func(t *testing.T) {
+			m := boot(t)
+			m.run(t, func(task *sim.Task) {
+				file, _ := m.f.Open(mp+"/d", true)
+				shadow := map[uint64]uint64{}
+				write := func(pos, n int64, tok uint64) {
+					m.f.Write(file, pos, n, tok)
+					for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
+						shadow[idx] = mm.MixToken(shadow[idx], tok)
+					}
+				}
+				write(0, 4*mm.PAGE_SIZE, 11)
+				write(100, 50, 12)                // partial, in cache
+				write(5*mm.PAGE_SIZE+10, 100, 13) // partial, new page past a hole
+				m.f.Fsync(file, false)
+				m.s.LRUAddDrainAll()
+				dropped := m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
+				if dropped == 0 {
+					t.Errorf("nothing dropped from the cache")
+				}
+				toks, err := m.f.Read(file, 0, file.Inode.ISize())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for idx, tok := range toks {
+					if tok != shadow[uint64(idx)] {
+						t.Errorf("page %d reads %#x, wrote %#x", idx, tok, shadow[uint64(idx)])
+					}
+				}
+				// A partial write to a page that is on disk but not
+				// cached reads it first (__block_write_begin).
+				m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
+				write(2*mm.PAGE_SIZE+7, 9, 14)
+				toks, _ = m.f.Read(file, 2*mm.PAGE_SIZE, 1)
+				if len(toks) != 1 || toks[0] != shadow[2] {
+					t.Errorf("read-modify-write page reads %v, want %#x", toks, shadow[2])
+				}
+			})
+			m.check(t)
+		})
+	}
+}
+
+// TestTruncateRemovesPages checks truncate_inode_pages_range(): pages past
+// the new size leave the page cache (NR_FILE_PAGES and NR_FILE_DIRTY drop,
+// the frames are freed), the page the new size cuts keeps its head.
+func TestTruncateRemovesPages(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/t", true)
+		m.f.Write(file, 0, 10*mm.PAGE_SIZE, 5)
+		m.s.LRUAddDrainAll()
+		if err := m.f.Truncate(file, 3*mm.PAGE_SIZE+100); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n := file.Inode.Mapping.NrPages(); n != 4 {
+		t.Fatalf("nrpages after truncate to 3 pages + 100 bytes: %d, want 4", n)
+	}
+	m.check(t)
+	m.run(t, func(task *sim.Task) {
+		m.f.Close(file)
+		m.f.Unlink("/ext4/t")
+	})
+	if n := file.Inode.Mapping.NrPages(); n != 0 {
+		t.Fatalf("nrpages after unlink of a closed file: %d", n)
+	}
+	m.check(t)
+}
+
+// TestReadaheadWindow checks on-demand readahead: the first read of a file
+// reads an initial window ahead with PG_readahead on its async mark, and
+// reading sequentially through the mark starts the next window.
+func TestReadaheadWindow(t *testing.T) {
+	m := boot(t)
+	m.run(t, func(task *sim.Task) {
+		file, _ := m.f.Open("/xfs/r", true)
+		m.f.Write(file, 0, 64*mm.PAGE_SIZE, 9)
+		m.f.Fsync(file, false)
+		m.s.LRUAddDrainAll()
+		m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
+		if file.Inode.Mapping.NrPages() != 0 {
+			t.Fatalf("%d pages still cached", file.Inode.Mapping.NrPages())
+		}
+		file.RA = mm.NewFileRAState()
+		m.f.Read(file, 0, mm.PAGE_SIZE)
+		// get_init_ra_size(1, 32) = 4 pages, async_size 3.
+		if n := file.Inode.Mapping.NrPages(); n != 4 {
+			t.Fatalf("first 1-page read cached %d pages, want the initial window of 4", n)
+		}
+		for i := int64(1); i < 8; i++ {
+			m.f.Read(file, i*mm.PAGE_SIZE, mm.PAGE_SIZE)
+		}
+		if n := file.Inode.Mapping.NrPages(); n <= 8 {
+			t.Fatalf("sequential reads of 8 pages cached only %d: no async readahead", n)
+		}
+	})
+	m.check(t)
+}
