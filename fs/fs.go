@@ -175,6 +175,13 @@ func (f *FS) Open(path string, create bool) (*File, error) {
 	return &File{Inode: ino, RA: mm.NewFileRAState()}, nil
 }
 
+// Dup is get_file(): another reference to an open file (fork, dup); the
+// file and its offset are shared.
+func (f *FS) Dup(file *File) *File {
+	file.Inode.opens++
+	return file
+}
+
 // Close is fput() of the last reference: an unlinked inode with no opens
 // left is evicted.
 func (f *FS) Close(file *File) {

@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 
+	"pagesim/fs"
+	"pagesim/fs/ext4"
+	"pagesim/fs/xfs"
 	"pagesim/klog"
 	"pagesim/mm"
 	"pagesim/sim"
@@ -31,7 +34,21 @@ type Config struct {
 	// Policy picks the next task: sim.RoundRobin for readable
 	// reproductions, sim.Random for the fuzzer's interleavings.
 	Policy sim.Policy
+	// Mounts are the filesystems to mount at boot.
+	Mounts []MountSpec
 }
+
+// MountSpec is one filesystem: its type (ext4 or xfs), mount point, and
+// the size and per-request latency of its disk.
+type MountSpec struct {
+	Type      string
+	Path      string
+	SizeBytes uint64
+	LatencyNS int64
+}
+
+// DefaultDiskLatencyNS is the per-request latency of a modeled disk.
+const DefaultDiskLatencyNS = 100e3
 
 // DefaultConfig is a 1 GiB, 2-CPU, single-node machine.
 func DefaultConfig() Config {
@@ -46,7 +63,13 @@ type Machine struct {
 	Sched  *sim.Scheduler
 	Log    *klog.Log
 	MM     *mm.System
+	FS     *fs.FS
 	Kernel *Kernel
+
+	fileShadow fileShadow
+	// DataIntegrityErrors counts reads that returned something other than
+	// what was written (DESIGN §7).
+	DataIntegrityErrors int
 }
 
 // Release is the utsname release the modeled kernels report.
@@ -96,6 +119,26 @@ func Boot(cfg Config) (*Machine, error) {
 	}, mm.Env{Log: m.Log, Sched: m.Sched, Clock: m.Clock})
 	if err != nil {
 		return nil, err
+	}
+	m.FS = fs.New(m.MM, m.Sched, m.Log)
+	m.fileShadow = fileShadow{}
+	for _, ms := range cfg.Mounts {
+		var t fs.Type
+		switch ms.Type {
+		case "ext4":
+			t = ext4.Type{}
+		case "xfs":
+			t = xfs.Type{}
+		default:
+			return nil, fmt.Errorf("mount %s: unknown filesystem type %q (ext4, xfs)", ms.Path, ms.Type)
+		}
+		lat := ms.LatencyNS
+		if lat == 0 {
+			lat = DefaultDiskLatencyNS
+		}
+		if _, err := m.FS.Mount(t, ms.Path, ms.SizeBytes, lat); err != nil {
+			return nil, fmt.Errorf("mount %s: %v", ms.Path, err)
+		}
 	}
 	for cpu := 0; cpu < cfg.CPUs; cpu++ {
 		m.startVmstatTimer(cpu)

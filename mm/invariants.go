@@ -155,5 +155,6 @@ func (s *System) CheckInvariants() []string {
 		}
 	}
 	s.checkUserInvariants(bad)
+	s.checkPageCacheInvariants(bad)
 	return errs
 }

@@ -132,7 +132,7 @@ func (s *System) TruncateInodePagesRange(m *AddressSpace, lstart, lend int64) {
 		s.lockPage(pfn)
 		s.WaitOnPageWriteback(pfn)
 		// zero_user_segment: part of the page becomes zeroes.
-		s.pages[pfn].data = MixToken(s.pages[pfn].data, zeroToken(from, to))
+		s.pages[pfn].data = MixToken(s.pages[pfn].data, ZeroToken(from, to))
 		if s.pages[pfn].flags&PAGE_FLAGS_PRIVATE != 0 {
 			s.DoInvalidatepage(pfn, int(from), int(to-from))
 		}
@@ -189,8 +189,9 @@ func (s *System) TruncateInodePagesRange(m *AddressSpace, lstart, lend int64) {
 	}
 }
 
-// zeroToken is the token of a write of zeroes over [from, to) of a page.
-func zeroToken(from, to int64) uint64 { return uint64(from)<<32 | uint64(to) | 1<<63 }
+// ZeroToken is the token of a write of zeroes over [from, to) of a page,
+// mixed into its content as any write is (MixToken).
+func ZeroToken(from, to int64) uint64 { return uint64(from)<<32 | uint64(to) | 1<<63 }
 
 // TruncateInodePages is truncate_inode_pages(mapping, lstart).
 func (s *System) TruncateInodePages(m *AddressSpace, lstart int64) {

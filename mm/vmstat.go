@@ -190,3 +190,15 @@ func fls(x uint64) int {
 	}
 	return n
 }
+
+// GlobalPageStateSnapshot is global_page_state() plus every CPU's pending
+// differential: the exact count, for checks.
+func (s *System) GlobalPageStateSnapshot(item ZoneStatItem) int64 {
+	var n int64
+	for _, z := range s.zones {
+		if z.populatedZone() {
+			n += z.zonePageStateSnapshot(item)
+		}
+	}
+	return n
+}

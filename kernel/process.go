@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package kernel
+
+import (
+	"errors"
+	"fmt"
+
+	"pagesim/fs"
+	"pagesim/klog"
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+// Process is a user process: a task, its address space, its kernel stack
+// and its open files. System calls are methods; each runs on the calling
+// task, so faults, allocations and I/O waits happen in that task's context
+// with its PID, comm and flags, as in the kernel.
+type Process struct {
+	m      *Machine
+	Task   *sim.Task
+	MM     *mm.MMStruct
+	stack  uint64
+	files  map[int]*fs.File
+	nextFD int
+	// shadow is what this process last wrote at each anonymous page
+	// (DESIGN §7); fork copies it.
+	shadow map[uint64]uint64
+	exited bool
+}
+
+// Errnos the system calls return, as Linux does.
+var (
+	EBADF  = errors.New("EBADF")
+	EINVAL = errors.New("EINVAL")
+	ENOMEM = errors.New("ENOMEM")
+	EFAULT = errors.New("EFAULT")
+	ESRCH  = errors.New("ESRCH")
+)
+
+// fileShadow is the data-integrity shadow of file contents, per inode and
+// page index: what the programs wrote, whoever wrote it.
+type fileShadow map[[2]uint64]uint64
+
+// Spawn starts a process running fn, with an empty address space and a
+// kernel stack, as fork+exec of a new program leaves it.
+func (m *Machine) Spawn(comm string, fn func(p *Process)) *Process {
+	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: map[uint64]uint64{}}
+	p.Task = m.Sched.Spawn(comm, 0, func(t *sim.Task) {
+		if err := p.setup(nil); err != nil {
+			m.Log.Printk(klog.KernErr, "pagesim: spawn %s: %v\n", comm, err)
+			return
+		}
+		fn(p)
+		p.Exit()
+	})
+	return p
+}
+
+// setup gives the process its kernel stack and address space (copied from
+// parent, if any).
+func (p *Process) setup(parent *Process) error {
+	stack, ok := p.m.MM.AllocThreadInfo(-1)
+	if !ok {
+		return ENOMEM
+	}
+	p.stack = stack
+	var err error
+	if parent == nil {
+		p.MM, err = p.m.MM.NewMM()
+	} else {
+		p.MM, err = p.m.MM.DupMM(parent.MM)
+	}
+	if err != nil {
+		p.m.MM.FreeThreadInfo(stack)
+		return ENOMEM
+	}
+	return nil
+}
+
+// Fork is fork(): the child gets a kernel stack (an order-2 GFP_KERNEL
+// allocation), a copy-on-write copy of the address space, the open files,
+// and runs fn.
+func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
+	c := &Process{m: p.m, files: map[int]*fs.File{}, nextFD: p.nextFD, shadow: map[uint64]uint64{}}
+	if err := c.setup(p); err != nil {
+		return nil, err
+	}
+	for fd, f := range p.files {
+		c.files[fd] = p.m.FS.Dup(f)
+	}
+	for k, v := range p.shadow {
+		c.shadow[k] = v
+	}
+	c.Task = p.m.Sched.Spawn(comm, 0, func(t *sim.Task) {
+		fn(c)
+		c.Exit()
+	})
+	return c, nil
+}
+
+// Exit is do_exit(): PF_EXITING, the address space torn down, files
+// closed, the kernel stack freed.
+func (p *Process) Exit() {
+	if p.exited {
+		return
+	}
+	p.exited = true
+	p.Task.Flags |= sim.PF_EXITING
+	for fd := range p.files {
+		p.Close(fd)
+	}
+	p.m.MM.ExitMMap(p.MM)
+	p.m.MM.FreeThreadInfo(p.stack)
+}
+
+// Mmap is mmap(NULL, length, PROT_READ[|PROT_WRITE], MAP_PRIVATE|
+// MAP_ANONYMOUS, -1, 0).
+func (p *Process) Mmap(length uint64, write bool) (uint64, error) {
+	a, err := p.m.MM.MmapAnon(p.MM, length, write)
+	return a, mapMMErr(err)
+}
+
+// Munmap is munmap(addr, length).
+func (p *Process) Munmap(addr, length uint64) error {
+	if err := mapMMErr(p.m.MM.Munmap(p.MM, addr, length)); err != nil {
+		return err
+	}
+	for a := range p.shadow {
+		if a >= addr && a < addr+length {
+			delete(p.shadow, a)
+		}
+	}
+	return nil
+}
+
+// Touch accesses [addr, addr+length) one page every stride bytes (at least
+// a page), reading or writing as the CPU would; writes store token. Every
+// read is checked against what this process wrote there.
+func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) error {
+	stride = max(stride, mm.PAGE_SIZE)
+	for a := addr &^ (mm.PAGE_SIZE - 1); a < addr+length; a += stride {
+		got, err := p.m.MM.UserAccess(p.MM, a, write, token)
+		if err != nil {
+			switch err {
+			case mm.ErrSegv, mm.ErrBus:
+				return EFAULT
+			case mm.ErrOOM:
+				return ENOMEM
+			}
+			return err
+		}
+		if write {
+			p.shadow[a] = token
+		} else if want := p.shadow[a]; got != want {
+			p.m.dataIntegrity("pid %d (%s) read %#x at %#x, wrote %#x there", p.Task.PID, p.Task.Comm, got, a, want)
+		}
+	}
+	return nil
+}
+
+// Open is open(path, O_RDWR[|O_CREAT]); it returns the file descriptor.
+func (p *Process) Open(path string, create bool) (int, error) {
+	f, err := p.m.FS.Open(path, create)
+	if err != nil {
+		return -1, err
+	}
+	fd := p.nextFD
+	p.nextFD++
+	p.files[fd] = f
+	return fd, nil
+}
+
+// Close is close(fd).
+func (p *Process) Close(fd int) error {
+	f, ok := p.files[fd]
+	if !ok {
+		return EBADF
+	}
+	delete(p.files, fd)
+	p.m.FS.Close(f)
+	return nil
+}
+
+func (p *Process) file(fd int) (*fs.File, error) {
+	f, ok := p.files[fd]
+	if !ok {
+		return nil, EBADF
+	}
+	return f, nil
+}
+
+// Pwrite is pwrite(fd, buf, length, pos) of data token.
+func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error) {
+	f, err := p.file(fd)
+	if err != nil {
+		return 0, err
+	}
+	n, err := p.m.FS.Write(f, pos, length, token)
+	if n > 0 {
+		ino := f.Inode.Ino()
+		for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
+			k := [2]uint64{ino, idx}
+			p.m.fileShadow[k] = mm.MixToken(p.m.fileShadow[k], token)
+		}
+	}
+	return n, err
+}
+
+// Pread is pread(fd, buf, length, pos): the pages read are checked against
+// the file's shadow.
+func (p *Process) Pread(fd int, pos, length int64) (int64, error) {
+	f, err := p.file(fd)
+	if err != nil {
+		return 0, err
+	}
+	toks, err := p.m.FS.Read(f, pos, length)
+	ino := f.Inode.Ino()
+	for i, tok := range toks {
+		idx := uint64(pos)>>mm.PAGE_SHIFT + uint64(i)
+		if want := p.m.fileShadow[[2]uint64{ino, idx}]; tok != want {
+			p.m.dataIntegrity("pid %d (%s) read %#x from inode %d page %d, written %#x", p.Task.PID, p.Task.Comm, tok, ino, idx, want)
+		}
+	}
+	n := min(length, max(f.Inode.ISize()-pos, 0))
+	return n, err
+}
+
+// Fsync is fsync(fd) (datasync: fdatasync).
+func (p *Process) Fsync(fd int, datasync bool) error {
+	f, err := p.file(fd)
+	if err != nil {
+		return err
+	}
+	return p.m.FS.Fsync(f, datasync)
+}
+
+// Ftruncate is ftruncate(fd, size).
+func (p *Process) Ftruncate(fd int, size int64) error {
+	f, err := p.file(fd)
+	if err != nil {
+		return err
+	}
+	if err := p.m.FS.Truncate(f, size); err != nil {
+		return err
+	}
+	ino := f.Inode.Ino()
+	for k := range p.m.fileShadow {
+		if k[0] != ino {
+			continue
+		}
+		if int64(k[1])<<mm.PAGE_SHIFT >= size {
+			delete(p.m.fileShadow, k)
+		} else if int64(k[1]+1)<<mm.PAGE_SHIFT > size {
+			// The cut page's tail is zeroed: its content changed in a
+			// way the model tracks as a write of zeroes.
+			p.m.fileShadow[k] = mm.MixToken(p.m.fileShadow[k], mm.ZeroToken(size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
+		}
+	}
+	return nil
+}
+
+// Unlink is unlink(path).
+func (p *Process) Unlink(path string) error { return p.m.FS.Unlink(path) }
+
+func mapMMErr(err error) error {
+	switch err {
+	case nil:
+		return nil
+	case mm.EINVAL:
+		return EINVAL
+	case mm.ENOMEM:
+		return ENOMEM
+	}
+	return err
+}
+
+// dataIntegrity reports lost or stale data, like any WARN: once in the log
+// per occurrence, and counted.
+func (m *Machine) dataIntegrity(format string, args ...any) {
+	m.DataIntegrityErrors++
+	m.Log.Printk(klog.KernErr, "pagesim: data integrity: %s\n", fmt.Sprintf(format, args...))
+}

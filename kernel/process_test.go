@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package kernel
+
+import (
+	"testing"
+
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+func bootWithDisks(t *testing.T, policy sim.Policy, seed uint64) *Machine {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.MemBytes = 256 << 20
+	cfg.Policy, cfg.Seed = policy, seed
+	cfg.Mounts = []MountSpec{{Type: "ext4", Path: "/mnt/ext4", SizeBytes: 1 << 30}, {Type: "xfs", Path: "/mnt/xfs", SizeBytes: 1 << 30}}
+	m, err := Boot(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func finish(t *testing.T, m *Machine) {
+	t.Helper()
+	if res := m.Run(0); res.Failed() {
+		t.Fatalf("run: %+v\n%s", res, m.Log.String())
+	}
+	if m.DataIntegrityErrors != 0 {
+		t.Fatalf("%d data integrity errors:\n%s", m.DataIntegrityErrors, m.Log.String())
+	}
+	if errs := m.MM.CheckInvariants(); len(errs) > 0 {
+		t.Fatalf("invariants: %v", errs)
+	}
+}
+
+// TestProcessesForkAndFiles runs processes that fork, write anonymous
+// memory (copy-on-write) and files on ext4 and xfs, fsync, truncate and
+// exit, under the random scheduler; every read must return what was
+// written (the data-integrity oracle), the invariants must hold, and after
+// every process has exited their kernel stacks and page tables are gone.
+func TestProcessesForkAndFiles(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		m := bootWithDisks(t, sim.Random, seed)
+		for i, dir := range []string{"/mnt/ext4", "/mnt/xfs"} {
+			dir := dir
+			m.Spawn("worker", func(p *Process) {
+				addr, err := p.Mmap(64*mm.PAGE_SIZE, true)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				p.Touch(addr, 64*mm.PAGE_SIZE, 0, true, uint64(100+i))
+				fd, _ := p.Open(dir+"/data", true)
+				p.Pwrite(fd, 0, 32*mm.PAGE_SIZE, 7)
+				child, err := p.Fork("child", func(c *Process) {
+					c.Touch(addr, 64*mm.PAGE_SIZE, 2*mm.PAGE_SIZE, false, 0)
+					c.Touch(addr, 16*mm.PAGE_SIZE, 0, true, 55)
+					c.Pwrite(fd, 4*mm.PAGE_SIZE+100, 300, 8)
+					c.Pread(fd, 0, 32*mm.PAGE_SIZE)
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_ = child
+				p.Touch(addr, 64*mm.PAGE_SIZE, 0, false, 0)
+				p.Fsync(fd, false)
+				p.Ftruncate(fd, 10*mm.PAGE_SIZE+5)
+				p.Pread(fd, 0, 32*mm.PAGE_SIZE)
+				p.Munmap(addr+8*mm.PAGE_SIZE, 8*mm.PAGE_SIZE)
+				p.Touch(addr, 8*mm.PAGE_SIZE, 0, false, 0)
+			})
+		}
+		finish(t, m)
+		if n := m.MM.GlobalPageStateSnapshot(mm.NR_KERNEL_STACK); n != 0 {
+			t.Errorf("seed %d: NR_KERNEL_STACK %d after every process exited", seed, n)
+		}
+	}
+}
