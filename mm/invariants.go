@@ -156,5 +156,6 @@ func (s *System) CheckInvariants() []string {
 	}
 	s.checkUserInvariants(bad)
 	s.checkPageCacheInvariants(bad)
+	s.checkMlockInvariants(bad)
 	return errs
 }

@@ -203,6 +203,14 @@ func (s *System) doWPPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, orig p
 		s.PutPage(release)
 	}
 	if hasOld {
+		// mlock hook (mlock.go): a COW in a VM_LOCKED VMA munlocks the
+		// old page, so that another task's unlocked mapping does not keep
+		// it mlocked.
+		if ret&VM_FAULT_WRITE != 0 && v.Flags&VM_LOCKED != 0 {
+			s.lockPage(old)
+			s.munlockVMAPage(old)
+			s.unlockPage(old)
+		}
 		s.PutPage(old)
 	}
 	return ret

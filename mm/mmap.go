@@ -65,11 +65,27 @@ func (m *MMStruct) insertVMA(v *VMArea) {
 	m.vmas[i] = v
 }
 
+// MAP_* flags of mmap(2) that anonymous mappings use,
+// arch/x86/include/uapi/asm/mman.h and include/uapi/asm-generic/mman.h.
+const (
+	MAP_LOCKED   = 0x2000
+	MAP_POPULATE = 0x8000
+	MAP_NONBLOCK = 0x10000
+)
+
 // MmapAnon is do_mmap_pgoff() -> mmap_region() for MAP_PRIVATE|
 // MAP_ANONYMOUS: a new VMA of length bytes (rounded up to pages), readable
-// and, if write, writable. VM_LOCKED (MAP_LOCKED) arrives with mlock. It
-// returns the start address.
+// and, if write, writable. It returns the start address.
 func (s *System) MmapAnon(m *MMStruct, length uint64, write bool) (uint64, error) {
+	return s.MmapAnonFlags(m, length, write, 0)
+}
+
+// MmapAnonFlags is vm_mmap_pgoff() -> do_mmap_pgoff() -> mmap_region() for
+// MAP_PRIVATE|MAP_ANONYMOUS|flags, then mm_populate() when the mapping is
+// VM_LOCKED (MAP_LOCKED) or MAP_POPULATE without MAP_NONBLOCK. Population
+// errors are ignored, as mm_populate ignores them. Other flag bits are
+// ignored.
+func (s *System) MmapAnonFlags(m *MMStruct, length uint64, write bool, flags int) (uint64, error) {
 	if length == 0 {
 		return 0, EINVAL
 	}
@@ -81,13 +97,36 @@ func (s *System) MmapAnon(m *MMStruct, length uint64, write bool) (uint64, error
 	if !ok {
 		return 0, ENOMEM
 	}
-	flags := uint64(VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT)
+	vmFlags := uint64(VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT)
 	if write {
-		flags |= VM_WRITE
+		vmFlags |= VM_WRITE
 	}
-	v := &VMArea{mm: m, Start: addr, End: addr + length, Flags: flags, Pgoff: addr >> PAGE_SHIFT}
+	// mlock hook (mlock.go): calc_vm_flag_bits turns MAP_LOCKED into
+	// VM_LOCKED, checked by can_do_mlock and mlock_future_check.
+	if flags&MAP_LOCKED != 0 {
+		vmFlags |= VM_LOCKED
+		if !s.canDoMlock() {
+			return 0, EPERM
+		}
+	}
+	if err := s.mlockFutureCheck(m, vmFlags, length); err != nil {
+		return 0, EAGAIN
+	}
+	v := &VMArea{mm: m, Start: addr, End: addr + length, Flags: vmFlags, Pgoff: addr >> PAGE_SHIFT}
 	m.insertVMA(v)
 	m.totalVM += length >> PAGE_SHIFT
+	// mlock hook: mmap_region counts a VM_LOCKED VMA in locked_vm (or
+	// drops VM_LOCKED from a special one); vm_mmap_pgoff then populates.
+	if vmFlags&VM_LOCKED != 0 {
+		if vmFlags&VM_SPECIAL == 0 && !s.isVMHugetlbPage(v) {
+			m.lockedVM += length >> PAGE_SHIFT
+		} else {
+			v.Flags &^= VM_LOCKED
+		}
+	}
+	if vmFlags&VM_LOCKED != 0 || flags&(MAP_POPULATE|MAP_NONBLOCK) == MAP_POPULATE {
+		s.__mmPopulate(m, addr, length, true)
+	}
 	return addr, nil
 }
 
@@ -128,6 +167,16 @@ func (s *System) Munmap(m *MMStruct, start, length uint64) error {
 	}
 	if last := m.findVMA(end); last != nil && end > last.Start {
 		s.splitVMA(m, last, end, true)
+	}
+	// mlock hook (mlock.go): unlock any mlock()ed VMAs in the range before
+	// detaching them, as do_munmap does.
+	if m.lockedVM != 0 {
+		for _, x := range m.vmas {
+			if x.Start >= start && x.Start < end && x.Flags&VM_LOCKED != 0 {
+				m.lockedVM -= (x.End - x.Start) >> PAGE_SHIFT
+				s.munlockVMAPagesAll(x)
+			}
+		}
 	}
 	// detach_vmas_to_be_unmapped
 	var gone, kept []*VMArea
@@ -223,6 +272,15 @@ func (s *System) freeTablesIn(tlb *mmuGather, m *MMStruct, t ptTable, shift uint
 // ExitMMap is exit_mmap() with mmdrop(): unmap everything, free all page
 // tables and the pgd.
 func (s *System) ExitMMap(m *MMStruct) {
+	// mlock hook (mlock.go): munlock the VM_LOCKED VMAs first, as
+	// exit_mmap does; locked_vm is left as it is.
+	if m.lockedVM != 0 {
+		for _, v := range m.vmas {
+			if v.Flags&VM_LOCKED != 0 {
+				s.munlockVMAPagesAll(v)
+			}
+		}
+	}
 	s.LRUAddDrain()
 	tlb := s.tlbGatherMMU(m)
 	for _, v := range m.vmas {
@@ -243,14 +301,19 @@ func (s *System) ExitMMap(m *MMStruct) {
 }
 
 // DupMM is dup_mm() with dup_mmap(): the child's address space copies every
-// VMA (not VM_LOCKED), links it to the parent's anon_vmas and copies the
-// PTEs of VMAs with anonymous pages, write-protecting private ones.
+// VMA but VM_DONTCOPY ones (without VM_LOCKED), links it to the parent's
+// anon_vmas and copies the PTEs of VMAs with anonymous pages,
+// write-protecting private ones.
 func (s *System) DupMM(old *MMStruct) (*MMStruct, error) {
 	m, err := s.NewMM()
 	if err != nil {
 		return nil, err
 	}
 	for _, pv := range old.vmas {
+		// madvise hook (madvise.go): MADV_DONTFORK VMAs are not copied.
+		if pv.Flags&VM_DONTCOPY != 0 {
+			continue
+		}
 		v := &VMArea{mm: m, Start: pv.Start, End: pv.End, Flags: pv.Flags &^ VM_LOCKED, Pgoff: pv.Pgoff}
 		s.anonVMAFork(v, pv)
 		m.insertVMA(v)
