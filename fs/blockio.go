@@ -160,3 +160,34 @@ func (f *FS) SubmitPageWrite(ino *Inode, pfn uint64, sync bool) bool {
 	})
 	return true
 }
+
+// BlockPageMkwrite is __block_page_mkwrite() (block_page_mkwrite): lock
+// the page, check it is still in the file, map or reserve its block
+// (__block_write_begin) and commit it (block_commit_write, which dirties
+// buffer and page), then wait for stable pages. Returns VM_FAULT_LOCKED
+// with the page locked, or VM_FAULT_NOPAGE if it was truncated.
+func (f *FS) BlockPageMkwrite(ino *Inode, pfn uint64, getBlock GetBlock) int {
+	s := f.Sys
+	s.LockPage(pfn)
+	p := s.Page(pfn)
+	size := ino.ISize()
+	if s.PageMapping(pfn) != ino.Mapping || int64(p.Index())<<mm.PAGE_SHIFT >= size {
+		s.UnlockPage(pfn)
+		return mm.VM_FAULT_NOPAGE
+	}
+	end := int64(mm.PAGE_SIZE)
+	if int64(p.Index()) == (size-1)>>mm.PAGE_SHIFT {
+		end = ((size - 1) & (mm.PAGE_SIZE - 1)) + 1
+	}
+	if err := f.BlockWriteBegin(ino, pfn, int64(p.Index())<<mm.PAGE_SHIFT, int(end), getBlock); err != nil {
+		s.UnlockPage(pfn)
+		return mm.VM_FAULT_SIGBUS
+	}
+	bh := f.PageBuffers(pfn)
+	bh.Set(BH_Uptodate)
+	f.MarkBufferDirty(bh)
+	bh.Clear(BH_New)
+	s.SetPageDirty(pfn)
+	s.WaitForStablePage(pfn)
+	return mm.VM_FAULT_LOCKED
+}

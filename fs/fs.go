@@ -250,7 +250,7 @@ func (f *FS) Truncate(file *File, size int64) error {
 	old := ino.size
 	ino.size = size
 	if size < old {
-		f.Sys.TruncateInodePages(ino.Mapping, size)
+		f.Sys.TruncatePagecache(ino.Mapping, size)
 		first := uint64(size+BlockSize-1) / BlockSize
 		for blk := range ino.Blocks {
 			if blk >= first {

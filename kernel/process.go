@@ -5,6 +5,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"pagesim/fs"
 	"pagesim/klog"
@@ -24,8 +25,11 @@ type Process struct {
 	files  map[int]*fs.File
 	nextFD int
 	// shadow is what this process last wrote at each anonymous page
-	// (DESIGN §7); fork copies it.
+	// (DESIGN §7), private file pages included once written; fork copies
+	// it.
 	shadow map[uint64]uint64
+	// mapped holds the file behind each file mapping, by start address.
+	mapped map[uint64]*fs.File
 	exited bool
 }
 
@@ -45,7 +49,7 @@ type fileShadow map[[2]uint64]uint64
 // Spawn starts a process running fn, with an empty address space and a
 // kernel stack, as fork+exec of a new program leaves it.
 func (m *Machine) Spawn(comm string, fn func(p *Process)) *Process {
-	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: map[uint64]uint64{}}
+	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: map[uint64]uint64{}, mapped: map[uint64]*fs.File{}}
 	p.Task = m.Sched.Spawn(comm, 0, func(t *sim.Task) {
 		if err := p.setup(nil); err != nil {
 			m.Log.Printk(klog.KernErr, "pagesim: spawn %s: %v\n", comm, err)
@@ -82,15 +86,18 @@ func (p *Process) setup(parent *Process) error {
 // allocation), a copy-on-write copy of the address space, the open files,
 // and runs fn.
 func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
-	c := &Process{m: p.m, files: map[int]*fs.File{}, nextFD: p.nextFD, shadow: map[uint64]uint64{}}
+	c := &Process{m: p.m, files: map[int]*fs.File{}, nextFD: p.nextFD, shadow: map[uint64]uint64{}, mapped: map[uint64]*fs.File{}}
 	if err := c.setup(p); err != nil {
 		return nil, err
 	}
-	for fd, f := range p.files {
-		c.files[fd] = p.m.FS.Dup(f)
+	for _, fd := range sortedKeys(p.files) {
+		c.files[fd] = p.m.FS.Dup(p.files[fd])
 	}
 	for k, v := range p.shadow {
 		c.shadow[k] = v
+	}
+	for _, k := range sortedKeys(p.mapped) {
+		c.mapped[k] = p.m.FS.Dup(p.mapped[k])
 	}
 	c.Task = p.m.Sched.Spawn(comm, 0, func(t *sim.Task) {
 		fn(c)
@@ -107,10 +114,16 @@ func (p *Process) Exit() {
 	}
 	p.exited = true
 	p.Task.Flags |= sim.PF_EXITING
-	for fd := range p.files {
+	// Files close in descriptor order, mappings' files in address order:
+	// never in map order, which would make the machine nondeterministic.
+	for _, fd := range sortedKeys(p.files) {
 		p.Close(fd)
 	}
 	p.m.MM.ExitMMap(p.MM)
+	for _, a := range sortedKeys(p.mapped) {
+		p.m.FS.Close(p.mapped[a])
+	}
+	p.mapped = nil
 	p.m.MM.FreeThreadInfo(p.stack)
 }
 
@@ -131,7 +144,32 @@ func (p *Process) Munmap(addr, length uint64) error {
 			delete(p.shadow, a)
 		}
 	}
+	// remove_vma's fput: a file no VMA maps any more is released.
+	for _, a := range sortedKeys(p.mapped) {
+		f := p.mapped[a]
+		still := false
+		for _, v := range p.MM.VMAs() {
+			if v.File != nil && v.File.Mapping == f.Inode.Mapping {
+				still = true
+				break
+			}
+		}
+		if !still {
+			delete(p.mapped, a)
+			p.m.FS.Close(f)
+		}
+	}
 	return nil
+}
+
+// sortedKeys returns a map's keys in increasing order.
+func sortedKeys[K int | uint64, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Touch accesses [addr, addr+length) one page every stride bytes (at least
@@ -150,11 +188,84 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 			}
 			return err
 		}
-		if write {
-			p.shadow[a] = token
-		} else if want := p.shadow[a]; got != want {
-			p.m.dataIntegrity("pid %d (%s) read %#x at %#x, wrote %#x there", p.Task.PID, p.Task.Comm, got, a, want)
+		v := p.MM.FindVMA(a)
+		var fileKey [2]uint64
+		if v != nil && v.File != nil {
+			fileKey = [2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}
 		}
+		_, cowed := p.shadow[a]
+		switch {
+		case write && v != nil && v.File != nil && v.Flags&mm.VM_SHARED != 0:
+			p.m.fileShadow[fileKey] = token
+		case write:
+			p.shadow[a] = token
+		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !cowed):
+			if want := p.m.fileShadow[fileKey]; got != want {
+				p.m.dataIntegrity("pid %d (%s) read %#x at %#x (inode %d page %d), written %#x", p.Task.PID, p.Task.Comm, got, a, fileKey[0], fileKey[1], want)
+			}
+		default:
+			if want := p.shadow[a]; got != want {
+				p.m.dataIntegrity("pid %d (%s) read %#x at %#x, wrote %#x there", p.Task.PID, p.Task.Comm, got, a, want)
+			}
+		}
+	}
+	return nil
+}
+
+// MmapFile is mmap(NULL, length, PROT_READ[|PROT_WRITE],
+// MAP_SHARED or MAP_PRIVATE, fd, offset).
+func (p *Process) MmapFile(fd int, offset int64, length uint64, write, shared bool) (uint64, error) {
+	f, err := p.file(fd)
+	if err != nil {
+		return 0, err
+	}
+	if offset < 0 || offset&(mm.PAGE_SIZE-1) != 0 {
+		return 0, EINVAL
+	}
+	addr, err := p.m.MM.MmapFile(p.MM, &mm.VMFile{Mapping: f.Inode.Mapping, RA: &f.RA}, uint64(offset)>>mm.PAGE_SHIFT, length, write, shared)
+	if err != nil {
+		return 0, mapMMErr(err)
+	}
+	p.mapped[addr] = p.m.FS.Dup(f)
+	return addr, nil
+}
+
+// Msync is msync(addr, length, MS_SYNC): fsync the file of every shared
+// file mapping in the range (v3.16's MS_ASYNC does nothing more than
+// return).
+func (p *Process) Msync(addr, length uint64, sync bool) error {
+	if addr&(mm.PAGE_SIZE-1) != 0 {
+		return EINVAL
+	}
+	end := addr + (length+mm.PAGE_SIZE-1)&^(mm.PAGE_SIZE-1)
+	unmapped := false
+	for a := addr; a < end; {
+		v := p.MM.FindVMA(a)
+		if v == nil {
+			unmapped = true
+			a += mm.PAGE_SIZE
+			continue
+		}
+		if sync && v.File != nil && v.Flags&mm.VM_SHARED != 0 {
+			if f := p.mapped[v.Start]; f != nil {
+				if err := p.m.FS.Fsync(f, false); err != nil {
+					return err
+				}
+			} else {
+				for _, f := range p.mapped {
+					if f.Inode.Mapping == v.File.Mapping {
+						if err := p.m.FS.Fsync(f, false); err != nil {
+							return err
+						}
+						break
+					}
+				}
+			}
+		}
+		a = v.End
+	}
+	if unmapped {
+		return ENOMEM
 	}
 	return nil
 }

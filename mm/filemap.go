@@ -292,6 +292,9 @@ func (s *System) GrabCachePageWriteBegin(m *AddressSpace, index uint64, nofs boo
 	return pfn, ok
 }
 
+// WaitForStablePage is the exported wait_for_stable_page().
+func (s *System) WaitForStablePage(pfn uint64) { s.waitForStablePage(pfn) }
+
 // waitForStablePage is wait_for_stable_page(): only devices that need
 // stable pages during writeback wait.
 func (s *System) waitForStablePage(pfn uint64) {

@@ -152,8 +152,14 @@ func (s *System) doWPPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, orig p
 				return VM_FAULT_WRITE
 			}
 			s.unlockPage(old)
+		} else if v.Flags&(VM_WRITE|VM_SHARED) == VM_WRITE|VM_SHARED {
+			return s.doWPPageShared(v, addr, ptep, orig, old)
 		}
 		s.GetPage(old)
+	} else if v.Flags&(VM_WRITE|VM_SHARED) == VM_WRITE|VM_SHARED {
+		// reuse: a shared writable special mapping.
+		*ptep = maybeMkwrite(orig.mkyoung().mkdirty(), v)
+		return VM_FAULT_WRITE
 	}
 	// gotten:
 	s.anonVMAPrepare(v)
@@ -227,6 +233,9 @@ func (s *System) handlePTEFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, 
 	entry := *ptep
 	if !entry.present() {
 		if entry.none() {
+			if v.File != nil {
+				return s.doLinearFault(m, v, addr, ptep, flags, entry)
+			}
 			return s.doAnonymousPage(m, v, addr, ptep, flags)
 		}
 		return s.doSwapPage(m, v, addr, ptep, flags, entry)
@@ -336,7 +345,9 @@ func (s *System) __doPageFault(m *MMStruct, addr uint64, write bool) error {
 // that the TLB is flushed before any of them is reused. The first 8 fit in
 // the structure; further batches are pages allocated with GFP_NOWAIT.
 type mmuGather struct {
-	mm      *MMStruct
+	mm *MMStruct
+	// details is the zap_details of unmap_mapping_range (nil otherwise).
+	details *zapDetails
 	pages   []uint64
 	batches []uint64 // frames of the extra batch pages
 	max     int
@@ -412,12 +423,21 @@ func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
 			return
 		}
 		if !e.present() {
+			if tlb.details != nil {
+				return // zap_details: only present pages of the mapping
+			}
 			s.logf(klog.KernErr, "BUG: Bad page map in process %s  pte:%08x\n", s.current().Comm, uint64(e))
 			*ptep = 0
 			return
 		}
-		*ptep = 0
 		pfn, ok := s.vmNormalPage(v, addr, e)
+		// zap_details.check_mapping (unmap_mapping_range without
+		// even_cows): leave private COW copies alone.
+		if ok && tlb.details != nil && tlb.details.checkMapping != nil &&
+			s.pages[pfn].mapping != tlb.details.checkMapping.handle() {
+			return
+		}
+		*ptep = 0
 		if !ok {
 			return
 		}
@@ -428,7 +448,7 @@ func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
 			if e.dirty() {
 				s.setPageDirty(pfn)
 			}
-			if e.young() {
+			if e.young() && v.Flags&VM_SEQ_READ == 0 {
 				s.MarkPageAccessed(pfn)
 			}
 			m.rss[MM_FILEPAGES]--

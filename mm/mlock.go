@@ -564,32 +564,12 @@ func (s *System) tryToMunlockOne(pfn uint64, v *VMArea, address uint64) int {
 }
 
 // tryToMunlock is try_to_munlock() (mm/rmap.c): walk the VMAs that may map
-// the page; the first VM_LOCKED one re-mlocks it (SWAP_MLOCK). The page is
-// locked and isolated.
-//
-// Model: the rmap walk is rmap_walk_anon's over the page's anon_vma, its
-// interval tree visited in link order (see AnonVMA); file pages arrive
-// with the page cache and are not walked.
+// the page (rmap_walk); the first VM_LOCKED one re-mlocks it (SWAP_MLOCK).
+// The page is locked and isolated.
 func (s *System) tryToMunlock(pfn uint64) int {
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked() || p.PageLRU(), pfn, "!PageLocked(page) || PageLRU(page)", "mm/rmap.c", 1584)
-	if !p.PageAnon() {
-		return SWAP_AGAIN
-	}
-	av := s.pageLockAnonVMARead(pfn)
-	if av == nil {
-		return SWAP_AGAIN
-	}
-	ret := SWAP_AGAIN
-	for _, avc := range av.chains {
-		address, ok := avc.vma.vmaAddress(p.index)
-		if !ok {
-			continue
-		}
-		ret = s.tryToMunlockOne(pfn, avc.vma, address)
-		if ret != SWAP_AGAIN || p.mapcount <= 0 {
-			break
-		}
-	}
-	return ret
+	return s.rmapWalk(pfn, func(v *VMArea, address uint64) int {
+		return s.tryToMunlockOne(pfn, v, address)
+	}, nil, func() bool { return p.mapcount <= 0 })
 }

@@ -69,6 +69,15 @@ type VMArea struct {
 	// anonVmaChain links it to every anon_vma it shares pages with.
 	anonVma      *AnonVMA
 	anonVmaChain []*anonVMAChain
+	// File is vm_file for a file mapping: the file's address_space and
+	// read-ahead state (nil for anonymous memory).
+	File *VMFile
+}
+
+// VMFile is what a file VMA knows of its struct file.
+type VMFile struct {
+	Mapping *AddressSpace
+	RA      *FileRAState
 }
 
 // AnonVMA is struct anon_vma: the reverse map of anonymous pages to the

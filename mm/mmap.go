@@ -145,6 +145,11 @@ func (s *System) splitVMA(m *MMStruct, v *VMArea, addr uint64, newBelow bool) {
 	}
 	anonVMAClone(n, v)
 	m.insertVMA(n)
+	// vma_adjust: the new piece of a file VMA joins i_mmap too.
+	if v.File != nil {
+		n.File = v.File
+		vmaLinkFile(n)
+	}
 }
 
 // Munmap is do_munmap(): split the VMAs at the range's ends, detach the
@@ -212,6 +217,7 @@ func (s *System) unmapRegion(m *MMStruct, vmas []*VMArea) {
 func (s *System) freePgtables(tlb *mmuGather, m *MMStruct, gone []*VMArea) {
 	for _, v := range gone {
 		s.unlinkAnonVMAs(v)
+		unlinkFileVMA(v)
 	}
 	used := func(lo, hi uint64) bool {
 		for _, v := range m.vmas {
@@ -314,9 +320,12 @@ func (s *System) DupMM(old *MMStruct) (*MMStruct, error) {
 		if pv.Flags&VM_DONTCOPY != 0 {
 			continue
 		}
-		v := &VMArea{mm: m, Start: pv.Start, End: pv.End, Flags: pv.Flags &^ VM_LOCKED, Pgoff: pv.Pgoff}
+		v := &VMArea{mm: m, Start: pv.Start, End: pv.End, Flags: pv.Flags &^ VM_LOCKED, Pgoff: pv.Pgoff, File: pv.File}
 		s.anonVMAFork(v, pv)
 		m.insertVMA(v)
+		if v.File != nil {
+			vmaLinkFile(v) // get_file + i_mmap insert
+		}
 		m.totalVM += (v.End - v.Start) >> PAGE_SHIFT
 		if err := s.copyPageRange(m, old, pv, v); err != nil {
 			s.ExitMMap(m)
@@ -344,3 +353,69 @@ func (s *System) FreeThreadInfo(pfn uint64) {
 	s.PageZone(&s.pages[pfn]).modZonePageState(NR_KERNEL_STACK, -1)
 	s.FreePages(pfn, THREAD_SIZE_ORDER)
 }
+
+// vmaLinkFile is __vma_link_file(): the VMA joins its file's i_mmap.
+func vmaLinkFile(v *VMArea) {
+	m := v.File.Mapping
+	m.iMmap = append(m.iMmap, v)
+}
+
+// unlinkFileVMA is unlink_file_vma().
+func unlinkFileVMA(v *VMArea) {
+	if v.File == nil {
+		return
+	}
+	m := v.File.Mapping
+	for i, x := range m.iMmap {
+		if x == v {
+			m.iMmap = append(m.iMmap[:i], m.iMmap[i+1:]...)
+			return
+		}
+	}
+}
+
+// MmapFile is do_mmap_pgoff() -> mmap_region() for a file: a VMA of length
+// bytes mapping the file from page offset pgoff, shared (MAP_SHARED) or
+// private, writable if write; it joins the file's i_mmap. It returns the
+// start address.
+//
+// Model: the file's struct file is the mapping and its read-ahead state.
+func (s *System) MmapFile(m *MMStruct, f *VMFile, pgoff, length uint64, write, shared bool) (uint64, error) {
+	if length == 0 {
+		return 0, EINVAL
+	}
+	length = (length + PAGE_SIZE - 1) &^ (PAGE_SIZE - 1)
+	if length > TASK_SIZE || pgoff+length>>PAGE_SHIFT < pgoff {
+		return 0, ENOMEM
+	}
+	addr, ok := m.getUnmappedArea(length)
+	if !ok {
+		return 0, ENOMEM
+	}
+	flags := uint64(VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+	if write {
+		flags |= VM_WRITE
+	}
+	if shared {
+		flags |= VM_SHARED | VM_MAYSHARE
+	} else if write {
+		flags |= VM_ACCOUNT
+	}
+	v := &VMArea{mm: m, Start: addr, End: addr + length, Flags: flags, Pgoff: pgoff, File: f}
+	m.insertVMA(v)
+	vmaLinkFile(v)
+	m.totalVM += length >> PAGE_SHIFT
+	return addr, nil
+}
+
+// FindVMA is find_vma() for callers outside mm: the VMA containing addr,
+// or nil.
+func (m *MMStruct) FindVMA(addr uint64) *VMArea {
+	if v := m.findVMA(addr); v != nil && v.Start <= addr {
+		return v
+	}
+	return nil
+}
+
+// LinearPageIndex is linear_page_index().
+func (v *VMArea) LinearPageIndex(addr uint64) uint64 { return v.linearPageIndex(addr) }

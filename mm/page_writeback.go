@@ -98,11 +98,9 @@ func (s *System) RedirtyPageForWritepage(wbc *WritebackControl, pfn uint64) bool
 }
 
 // ClearPageDirtyForIO is clear_page_dirty_for_io(): before writing a
-// locked page, write-protect its mappings (page_mkclean) and move its
-// dirtiness from PG_dirty to the write about to happen.
-//
-// Model: page_mkclean walks i_mmap; shared writable file mappings arrive
-// with file faults, so there are no PTEs to clean yet.
+// locked page, write-protect its shared mappings (page_mkclean), carrying a
+// dirty PTE's dirtiness over to the page, and move its dirtiness from
+// PG_dirty to the write about to happen.
 func (s *System) ClearPageDirtyForIO(pfn uint64) bool {
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
@@ -122,10 +120,6 @@ func (s *System) ClearPageDirtyForIO(pfn uint64) bool {
 	}
 	return p.testClearFlag(PG_dirty)
 }
-
-// pageMkclean is page_mkclean(): clean and write-protect every shared
-// mapping of the page; reports whether any PTE was dirty.
-func (s *System) pageMkclean(pfn uint64) bool { return false }
 
 // SetPageWriteback is set_page_writeback() (__test_set_page_writeback
 // with keep_write false).

@@ -19,6 +19,8 @@ type FileRAState struct {
 	Start, Size, AsyncSize uint64
 	RAPages                uint64
 	PrevPos                int64
+	// MmapMiss counts mmap faults that missed the cache.
+	MmapMiss uint64
 }
 
 // NewFileRAState is file_ra_state_init().

@@ -214,3 +214,137 @@ func (s *System) clearPageMlock(pfn uint64) {
 	}
 	s.putbackLRUPage(pfn)
 }
+
+// rmapOne is rmap_walk_control.rmap_one: returns SWAP_AGAIN to go on.
+type rmapOne func(v *VMArea, address uint64) int
+
+// rmapWalk is rmap_walk(): call one for every VMA that may map the page,
+// through its anon_vma or its mapping's i_mmap, until one returns other
+// than SWAP_AGAIN or done says to stop. invalid, if set, skips VMAs.
+func (s *System) rmapWalk(pfn uint64, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
+	p := &s.pages[pfn]
+	if p.PageAnon() {
+		return s.rmapWalkAnon(pfn, one, invalid, done)
+	}
+	return s.rmapWalkFile(pfn, one, invalid, done)
+}
+
+// rmapWalkAnon is rmap_walk_anon(): the VMAs chained to the page's
+// anon_vma whose range covers page->index.
+func (s *System) rmapWalkAnon(pfn uint64, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
+	// page_lock_anon_vma_read: nothing to walk once the page is unmapped.
+	av := s.pageLockAnonVMARead(pfn)
+	ret := SWAP_AGAIN
+	if av == nil {
+		return ret
+	}
+	idx := s.pages[pfn].index
+	for _, avc := range append([]*anonVMAChain(nil), av.chains...) {
+		v := avc.vma
+		address, ok := v.vmaAddress(idx)
+		if !ok {
+			continue
+		}
+		if invalid != nil && invalid(v) {
+			continue
+		}
+		ret = one(v, address)
+		if ret != SWAP_AGAIN || (done != nil && done()) {
+			break
+		}
+	}
+	return ret
+}
+
+// rmapWalkFile is rmap_walk_file(): the VMAs in the mapping's i_mmap that
+// cover page->index.
+func (s *System) rmapWalkFile(pfn uint64, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
+	ret := SWAP_AGAIN
+	m := s.pageMapping(pfn)
+	if m == nil {
+		return ret
+	}
+	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 1655)
+	idx := s.pages[pfn].index
+	for _, v := range append([]*VMArea(nil), m.iMmap...) {
+		address, ok := v.vmaAddress(idx)
+		if !ok {
+			continue
+		}
+		if invalid != nil && invalid(v) {
+			continue
+		}
+		ret = one(v, address)
+		if ret != SWAP_AGAIN || (done != nil && done()) {
+			break
+		}
+	}
+	return ret
+}
+
+// pageReferenced is page_referenced(): how many mappings found the page's
+// young bit set (clearing them), and the union of their VMA flags; a
+// VM_LOCKED mapping stops the walk and is reported in the flags.
+func (s *System) pageReferenced(pfn uint64, isLocked bool) (referenced int, vmFlags uint64) {
+	p := &s.pages[pfn]
+	if p.mapcount <= 0 || p.mapping == 0 {
+		return 0, 0
+	}
+	weLocked := false
+	if !isLocked && !p.PageAnon() {
+		if !s.trylockPage(pfn) {
+			return 1, 0
+		}
+		weLocked = true
+	}
+	mapcount := p.mapcount
+	s.rmapWalk(pfn, func(v *VMArea, address uint64) int {
+		ptep := s.pageCheckAddress(pfn, v.mm, address)
+		if ptep == nil {
+			return SWAP_AGAIN
+		}
+		if v.Flags&VM_LOCKED != 0 {
+			vmFlags |= VM_LOCKED
+			return SWAP_FAIL
+		}
+		if ptep.young() {
+			*ptep = ptep.mkold() // ptep_clear_flush_young_notify
+			if v.Flags&VM_SEQ_READ == 0 {
+				referenced++
+				vmFlags |= v.Flags
+			}
+		}
+		mapcount--
+		if mapcount == 0 {
+			return SWAP_SUCCESS
+		}
+		return SWAP_AGAIN
+	}, nil, nil)
+	if weLocked {
+		s.unlockPage(pfn)
+	}
+	return referenced, vmFlags
+}
+
+// pageMkclean is page_mkclean(): write-protect and clean every shared
+// mapping of a locked file page, so the next write faults and dirties it
+// again; reports whether any PTE was dirty or writable.
+func (s *System) pageMkclean(pfn uint64) bool {
+	p := &s.pages[pfn]
+	if !p.PageLocked() {
+		s.bug("mm/rmap.c", 893)
+	}
+	if p.mapcount <= 0 || s.pageMapping(pfn) == nil {
+		return false
+	}
+	cleaned := 0
+	s.rmapWalk(pfn, func(v *VMArea, address uint64) int {
+		ptep := s.pageCheckAddress(pfn, v.mm, address)
+		if ptep != nil && (ptep.dirty() || ptep.write()) {
+			*ptep = ptep.wrprotect().mkclean()
+			cleaned++
+		}
+		return SWAP_AGAIN
+	}, func(v *VMArea) bool { return v.Flags&VM_SHARED == 0 }, nil)
+	return cleaned > 0
+}

@@ -40,11 +40,21 @@ func (s *System) truncateCompletePage(m *AddressSpace, pfn uint64) {
 }
 
 // truncateInodePage is truncate_inode_page(): unmap a mapped page first.
-//
-// Model: file mappings (unmap_mapping_range) arrive with file faults; until
-// then no page-cache page is mapped.
 func (s *System) truncateInodePage(m *AddressSpace, pfn uint64) {
+	if s.pages[pfn].mapcount > 0 {
+		s.UnmapMappingRange(m, int64(s.pages[pfn].index)<<PAGE_SHIFT, PAGE_SIZE, false)
+	}
 	s.truncateCompletePage(m, pfn)
+}
+
+// TruncatePagecache is truncate_pagecache(): unmap the file's mappings
+// beyond newsize (private COW copies too), drop the pages, and unmap again
+// for pages faulted in meanwhile.
+func (s *System) TruncatePagecache(m *AddressSpace, newsize int64) {
+	holebegin := (newsize + PAGE_SIZE - 1) &^ (PAGE_SIZE - 1)
+	s.UnmapMappingRange(m, holebegin, 0, true)
+	s.TruncateInodePages(m, newsize)
+	s.UnmapMappingRange(m, holebegin, 0, true)
 }
 
 // lookupEntries is pagevec_lookup_entries(): up to n entries from index,

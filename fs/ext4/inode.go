@@ -18,6 +18,7 @@ func init() {
 	klog.RegisterPackage("pagesim/fs/ext4", "ext4")
 	klog.RegisterSymbol("pagesim/fs/ext4.(*aops).Writepage", "ext4_writepage")
 	klog.RegisterSymbol("pagesim/fs/ext4.(*aops).Writepages", "ext4_writepages")
+	klog.RegisterSymbol("pagesim/fs/ext4.(*aops).PageMkwrite", "ext4_page_mkwrite")
 	klog.RegisterSymbol("pagesim/fs/ext4.(*aops).Readpage", "ext4_readpage")
 	klog.RegisterSymbol("pagesim/fs/ext4.(*aops).WriteBegin", "ext4_da_write_begin")
 	klog.RegisterSymbol("pagesim/fs/ext4.(*aops).WriteEnd", "ext4_da_write_end")
@@ -221,4 +222,10 @@ func (a *aops) Writepages(s *mm.System, m *mm.AddressSpace, wbc *mm.WritebackCon
 // ReleasePage is ->releasepage: try_to_free_buffers.
 func (a *aops) ReleasePage(s *mm.System, pfn uint64, gfp mm.GFP) bool {
 	return a.f.ReleasePage(s, pfn, gfp)
+}
+
+// PageMkwrite is ext4_page_mkwrite(): block_page_mkwrite with the filesystem's
+// get_block (a delayed reservation for a hole).
+func (a *aops) PageMkwrite(s *mm.System, v *mm.VMArea, pfn uint64) int {
+	return a.f.BlockPageMkwrite(a.ino, pfn, daGetBlockPrep)
 }

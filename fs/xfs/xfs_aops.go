@@ -16,6 +16,7 @@ func init() {
 	klog.RegisterPackage("pagesim/fs/xfs", "xfs")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).Writepage", "xfs_vm_writepage")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).Writepages", "xfs_vm_writepages")
+	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).PageMkwrite", "xfs_vm_page_mkwrite")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).Readpage", "xfs_vm_readpage")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).WriteBegin", "xfs_vm_write_begin")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).WriteEnd", "xfs_vm_write_end")
@@ -186,4 +187,10 @@ func currentFlags(f *fs.FS) uint32 {
 // ReleasePage is ->releasepage: try_to_free_buffers.
 func (a *aops) ReleasePage(s *mm.System, pfn uint64, gfp mm.GFP) bool {
 	return a.f.ReleasePage(s, pfn, gfp)
+}
+
+// PageMkwrite is xfs_vm_page_mkwrite(): block_page_mkwrite with the filesystem's
+// get_block (a delayed reservation for a hole).
+func (a *aops) PageMkwrite(s *mm.System, v *mm.VMArea, pfn uint64) int {
+	return a.f.BlockPageMkwrite(a.ino, pfn, getBlocks)
 }

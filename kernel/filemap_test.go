@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package kernel
+
+import (
+	"testing"
+
+	"pagesim/mm"
+	"pagesim/sim"
+)
+
+// filePage returns the cached page of the process's file fd at index.
+func filePage(t *testing.T, p *Process, fd int, index uint64) *mm.Page {
+	t.Helper()
+	f := p.files[fd]
+	pfn, ok := p.m.MM.FindGetPage(f.Inode.Mapping, index)
+	if !ok {
+		t.Errorf("page %d not cached", index)
+		return &mm.Page{}
+	}
+	p.m.MM.PutPage(pfn)
+	return p.m.MM.Page(pfn)
+}
+
+// TestFileMappings checks the file-mapping rules of v3.16: a read fault
+// maps the page-cache page itself (page_add_file_rmap: mapcount, rss
+// MM_FILEPAGES) and fault-around maps its cached neighbours; a write to a
+// private mapping copies (do_cow_fault / do_wp_page) and leaves the file
+// unchanged; a write to a shared mapping goes through ->page_mkwrite and
+// dirties the page; writeback write-protects it (page_mkclean) so the next
+// write faults and dirties it again; truncate unmaps and removes mapped
+// pages, and an access past the new end gets SIGBUS.
+func TestFileMappings(t *testing.T) {
+	for _, dir := range []string{"/mnt/ext4", "/mnt/xfs"} {
+		t.Run(dir, func(t *testing.T) {
+			m := bootWithDisks(t, sim.RoundRobin, 1)
+			m.Spawn("mapper", func(p *Process) {
+				fd, _ := p.Open(dir+"/f", true)
+				p.Pwrite(fd, 0, 32*mm.PAGE_SIZE, 21)
+
+				// Shared mapping: read faults.
+				sh, err := p.MmapFile(fd, 0, 32*mm.PAGE_SIZE, true, true)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				p.Touch(sh+5*mm.PAGE_SIZE, 1, 0, false, 0)
+				pg := filePage(t, p, fd, 5)
+				if pg.Mapcount() != 1 {
+					t.Errorf("read-faulted file page mapcount %d, want 1", pg.Mapcount())
+				}
+				if nb := filePage(t, p, fd, 6); nb.Mapcount() != 1 {
+					t.Errorf("fault-around did not map the cached neighbour (mapcount %d)", nb.Mapcount())
+				}
+				if p.MM.RSS(mm.MM_FILEPAGES) < 2 {
+					t.Errorf("MM_FILEPAGES %d after fault-around", p.MM.RSS(mm.MM_FILEPAGES))
+				}
+
+				// Private mapping: a write copies.
+				pr, _ := p.MmapFile(fd, 0, 32*mm.PAGE_SIZE, true, false)
+				p.Touch(pr+7*mm.PAGE_SIZE, 1, 0, true, 99)
+				p.Touch(pr+7*mm.PAGE_SIZE, 1, 0, false, 0)
+				p.Pread(fd, 7*mm.PAGE_SIZE, mm.PAGE_SIZE) // the oracle checks the file kept 21
+
+				// Shared write: page_mkwrite dirties; fsync cleans and
+				// write-protects; the next write faults again.
+				p.Fsync(fd, false)
+				p.Touch(sh+9*mm.PAGE_SIZE, 1, 0, true, 77)
+				if !filePage(t, p, fd, 9).PageDirty() {
+					t.Errorf("shared write left the page clean")
+				}
+				p.Fsync(fd, false)
+				if filePage(t, p, fd, 9).PageDirty() {
+					t.Errorf("page still dirty after fsync")
+				}
+				faults := p.m.MM.VMEvent(mm.PGFAULT)
+				p.Touch(sh+9*mm.PAGE_SIZE, 1, 0, true, 78)
+				if p.m.MM.VMEvent(mm.PGFAULT) != faults+1 || !filePage(t, p, fd, 9).PageDirty() {
+					t.Errorf("write after writeback: faults %d -> %d, dirty %v; want a write-protect fault redirtying the page",
+						faults, p.m.MM.VMEvent(mm.PGFAULT), filePage(t, p, fd, 9).PageDirty())
+				}
+				p.Pread(fd, 9*mm.PAGE_SIZE, mm.PAGE_SIZE) // reads 78 through the cache
+
+				// Truncate removes mapped pages.
+				p.Ftruncate(fd, 4*mm.PAGE_SIZE)
+				if n := p.files[fd].Inode.Mapping.NrPages(); n != 4 {
+					t.Errorf("nrpages %d after truncating a mapped file to 4 pages", n)
+				}
+				if err := p.Touch(sh+10*mm.PAGE_SIZE, 1, 0, false, 0); err != EFAULT {
+					t.Errorf("access past EOF: %v, want EFAULT (SIGBUS)", err)
+				}
+				// The private copy survives truncate (even_cows unmaps
+				// it too in truncate_pagecache; a new read faults the
+				// file and gets SIGBUS).
+				if err := p.Msync(sh, 4*mm.PAGE_SIZE, true); err != nil {
+					t.Errorf("msync: %v", err)
+				}
+			})
+			finish(t, m)
+		})
+	}
+}
