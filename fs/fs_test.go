@@ -26,7 +26,7 @@ type machine struct {
 
 const devLatency = 2e6 // 2 ms per request
 
-func boot(t *testing.T) *machine {
+func boot(t testing.TB) *machine {
 	t.Helper()
 	clock := sim.NewClock()
 	sched := sim.NewScheduler(clock, sim.NewRand(1), 2, sim.RoundRobin)
@@ -328,5 +328,35 @@ func TestReadaheadWindow(t *testing.T) {
 			t.Fatalf("sequential reads of 8 pages cached only %d: no async readahead", n)
 		}
 	})
+	m.check(t)
+}
+
+// TestDirtyThrottling checks balance_dirty_pages' thresholds: a task that
+// keeps dirtying pages past the dirty limit wakes the flusher for
+// background writeback and is made to sleep, so dirty pages stay bounded
+// near the limit instead of growing with the write.
+func TestDirtyThrottling(t *testing.T) {
+	m := boot(t)
+	var slept int64
+	m.run(t, func(task *sim.Task) {
+		file, _ := m.f.Open("/xfs/big", true)
+		start := task.Now()
+		// 128 MiB into a 256 MiB machine: far over dirty_ratio (20%).
+		for i := int64(0); i < 32768; i++ {
+			m.f.Write(file, i*mm.PAGE_SIZE, mm.PAGE_SIZE, uint64(i))
+		}
+		slept = task.Now() - start
+	})
+	_, limit := m.s.GlobalDirtyLimits()
+	dirty := uint64(m.s.GlobalPageStateSnapshot(mm.NR_FILE_DIRTY) + m.s.GlobalPageStateSnapshot(mm.NR_WRITEBACK))
+	if dirty > limit+limit/8 {
+		t.Errorf("dirty+writeback %d pages after the write, dirty limit %d: the writer was not throttled", dirty, limit)
+	}
+	if m.xfs.Dev.Writes == 0 {
+		t.Errorf("the flusher wrote nothing during a write far over the background threshold")
+	}
+	if slept < 200e6 {
+		t.Errorf("the writer spent %d ns: it never slept in balance_dirty_pages", slept)
+	}
 	m.check(t)
 }
