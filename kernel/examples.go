@@ -23,6 +23,9 @@ type Example struct {
 	Proc        []string
 	// Workload spawns the example's tasks on a booted machine.
 	Workload func(m *Machine)
+	// IdleNS, when set, keeps the machine running this long (virtual
+	// time) so that background work (the flusher) happens.
+	IdleNS int64
 }
 
 var examples = []Example{
@@ -39,6 +42,24 @@ var examples = []Example{
 		Config:   Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2, Kernel: DefaultKernel, Seed: 1, Policy: sim.RoundRobin},
 		Proc:     []string{"/proc/buddyinfo", "/proc/pagetypeinfo", "/proc/vmstat"},
 		Workload: fragmentWorkload,
+	},
+	{
+		Name: "fork-cow",
+		Description: "a process writes 4 MiB of anonymous memory and forks; parent and child write half each: " +
+			"copy-on-write gives each writer its own pages, and every read is checked against what was written",
+		Config:   Config{MemBytes: 128 << 20, Nodes: 1, CPUs: 2, Kernel: DefaultKernel, Seed: 1, Policy: sim.RoundRobin},
+		Proc:     []string{"/proc/meminfo", "/proc/vmstat"},
+		Workload: forkCOWWorkload,
+	},
+	{
+		Name: "writeback",
+		Description: "two processes write files on ext4 and xfs (delayed allocation: dirty pages, no blocks yet); " +
+			"one fsyncs, the other's data waits for the flusher's 30 s expiry; the machine idles 40 s",
+		Config: Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2, Kernel: DefaultKernel, Seed: 1, Policy: sim.RoundRobin,
+			Mounts: []MountSpec{{Type: "ext4", Path: "/mnt/ext4", SizeBytes: 1 << 30}, {Type: "xfs", Path: "/mnt/xfs", SizeBytes: 1 << 30}}},
+		Proc:     []string{"/proc/meminfo", "/proc/vmstat"},
+		Workload: writebackWorkload,
+		IdleNS:   40e9,
 	},
 	{
 		Name: "double-free",
@@ -113,4 +134,40 @@ func doubleFreeWorkload(m *Machine) {
 		t.Yield()
 		m.MM.FreePages(pfn, 0)
 	})
+}
+
+// forkCOWWorkload: write, fork, both write half, both read all.
+func forkCOWWorkload(m *Machine) {
+	m.Spawn("cow-parent", func(p *Process) {
+		const size = 4 << 20
+		addr, err := p.Mmap(size, true)
+		if err != nil {
+			return
+		}
+		p.Touch(addr, size, 0, true, 1)
+		p.Fork("cow-child", func(c *Process) {
+			c.Touch(addr, size/2, 0, true, 2)
+			c.Touch(addr, size, 0, false, 0)
+		})
+		p.Touch(addr+size/2, size/2, 0, true, 3)
+		p.Touch(addr, size, 0, false, 0)
+	})
+}
+
+// writebackWorkload: one writer fsyncs, the other leaves it to the flusher.
+func writebackWorkload(m *Machine) {
+	for i, dir := range []string{"/mnt/ext4", "/mnt/xfs"} {
+		i, dir := i, dir
+		m.Spawn(fmt.Sprintf("writer/%d", i), func(p *Process) {
+			fd, err := p.Open(dir+"/data", true)
+			if err != nil {
+				return
+			}
+			p.Pwrite(fd, 0, 8<<20, uint64(10+i))
+			if i == 0 {
+				p.Fsync(fd, false)
+			}
+			p.Pread(fd, 0, 8<<20)
+		})
+	}
 }

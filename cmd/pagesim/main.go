@@ -234,7 +234,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if ex != nil && ex.Workload != nil {
 		ex.Workload(m)
 	}
-	res := m.Run(idle.Nanoseconds())
+	idleNS := idle.Nanoseconds()
+	if ex != nil && ex.IdleNS > 0 && idleNS == 0 {
+		idleNS = ex.IdleNS
+	}
+	res := m.Run(idleNS)
 	status := 0
 	if !*noDmesg {
 		fmt.Fprint(stdout, m.Log.String())
@@ -245,6 +249,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if res.Oops != nil {
 		fmt.Fprintf(stderr, "pagesim: the machine stopped: %s\n", res.Oops.Error())
+		status = 1
+	}
+	if m.DataIntegrityErrors > 0 {
+		fmt.Fprintf(stderr, "pagesim: %d data integrity errors (see the log)\n", m.DataIntegrityErrors)
 		status = 1
 	}
 	if errs := m.MM.CheckInvariants(); len(errs) > 0 && res.Oops == nil {
