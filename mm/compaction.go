@@ -72,3 +72,52 @@ func (s *System) compactionDeferReset(z *Zone, order uint, allocSuccess bool) {
 func (s *System) tryToCompactPages(zl *zonelist, order uint, gfp GFP, mode MigrateMode, contended *bool) uint64 {
 	return COMPACT_SKIPPED
 }
+
+// sysctl_extfrag_threshold: below this fragmentation index a failure is
+// for lack of memory, not fragmentation.
+const sysctlExtfragThreshold = 500
+
+// fragmentationIndex is fragmentation_index() (mm/vmstat.c): 0 means an
+// order-sized allocation would fail for lack of memory, towards 1000 for
+// fragmentation; -1000 means a suitable block is free.
+func (z *Zone) fragmentationIndex(order uint) int {
+	var freePages, blocksTotal, blocksSuitable uint64
+	for o := uint(0); o < MAX_ORDER; o++ {
+		blocks := z.freeArea[o].nrFree
+		blocksTotal += blocks
+		freePages += blocks << o
+		if o >= order {
+			blocksSuitable += blocks << (o - order)
+		}
+	}
+	if blocksTotal == 0 {
+		return 0
+	}
+	if blocksSuitable != 0 {
+		return -1000
+	}
+	requested := uint64(1) << order
+	return 1000 - int((1000+freePages*1000/requested)/blocksTotal)
+}
+
+// compactionSuitable is compaction_suitable(): whether compacting the zone
+// could serve an allocation of order: not without enough free memory
+// (COMPACT_SKIPPED), not when the failure is not fragmentation, and
+// COMPACT_PARTIAL when the allocation would already succeed.
+func (s *System) compactionSuitable(z *Zone, order int) int {
+	if order == -1 {
+		return COMPACT_CONTINUE
+	}
+	watermark := z.lowWmarkPages() + 2<<uint(order)
+	if !z.zoneWatermarkOk(0, watermark, 0, 0) {
+		return COMPACT_SKIPPED
+	}
+	fragindex := z.fragmentationIndex(uint(order))
+	if fragindex >= 0 && fragindex <= sysctlExtfragThreshold {
+		return COMPACT_SKIPPED
+	}
+	if fragindex == -1000 && z.zoneWatermarkOk(uint(order), watermark, 0, 0) {
+		return COMPACT_PARTIAL
+	}
+	return COMPACT_CONTINUE
+}
