@@ -35,6 +35,8 @@ func Boot(cfg Config, env Env) (*System, error) {
 		mappings:  []*AddressSpace{nil},
 		radixSlab: NewRadixNodeSlab(),
 		dirty:     DefaultDirtySysctls,
+		// vm.swappiness
+		vmSwappiness: 60,
 	}
 	s.mb.memory = e820Usable(cfg.MemBytes)
 	s.maxPFN = s.mb.memory[len(s.mb.memory)-1].end
@@ -254,7 +256,13 @@ func (s *System) freeAreaInitNodes(nodeMem [][]pfnRange) {
 			z := &nd.zones[j]
 			s.freeAreaInitZone(z, j == ZONE_DMA && nid == 0, dmaReserve)
 			s.zones = append(s.zones, z)
+			// init_currently_empty_zone: nr_zones is one past the
+			// highest zone with a span.
+			if z.spannedPages != 0 {
+				nd.nrZones = j + 1
+			}
 		}
+		nd.classzoneIdx = nd.nrZones - 1
 	}
 }
 

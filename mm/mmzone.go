@@ -143,6 +143,9 @@ type Zone struct {
 	// waitTable holds the page wait queues (zone->wait_table), made on
 	// first use.
 	waitTable []sim.WaitQueue
+
+	// flags holds enum zone_flags bits (ZONE_CONGESTED, ...).
+	flags uint64
 }
 
 // Node is struct pglist_data.
@@ -162,6 +165,9 @@ type Node struct {
 	kswapdWait     sim.WaitQueue
 	kswapdMaxOrder uint
 	classzoneIdx   int
+	// pfmemallocWait holds direct reclaimers throttled by
+	// throttle_direct_reclaim.
+	pfmemallocWait sim.WaitQueue
 }
 
 // Zone returns node zone i.

@@ -75,6 +75,13 @@ type System struct {
 	// pvecs are the per-CPU pagevecs of mm/swap.c.
 	pvecs []cpuPagevecs
 
+	// bdis are the registered backing devices (bdi_list); congestionWqh
+	// is where congestion_wait sleeps.
+	bdis          []*BackingDevInfo
+	congestionWqh sim.WaitQueue
+	// vmSwappiness is vm.swappiness.
+	vmSwappiness int
+
 	// badLeaked holds the frames bad_page leaked on purpose.
 	badLeaked map[uint64]bool
 
@@ -212,3 +219,15 @@ func (s *System) waitIffCongested(z *Zone, timeout int64) {
 
 // tifMemdie is test_tsk_thread_flag(t, TIF_MEMDIE).
 func (s *System) tifMemdie(t *sim.Task) bool { return s.memdie[t] }
+
+// RegisterBDI is bdi_register(): a backing device joins bdi_list.
+func (s *System) RegisterBDI(b *BackingDevInfo) { s.bdis = append(s.bdis, b) }
+
+// SetSwappiness is the vm.swappiness sysctl.
+func (s *System) SetSwappiness(v int) error {
+	if v < 0 || v > 100 {
+		return EINVAL
+	}
+	s.vmSwappiness = v
+	return nil
+}
