@@ -88,6 +88,9 @@ func (d *BlockDevice) SubmitRead(block uint64, done func(token uint64)) {
 	})
 }
 
+// String is the device's path, as swapon(8) names it.
+func (d *BlockDevice) String() string { return "/dev/" + d.Name }
+
 // Inflight reports the requests not yet completed.
 func (d *BlockDevice) Inflight() int { return d.inflight[0] + d.inflight[1] }
 

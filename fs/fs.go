@@ -37,6 +37,23 @@ type Type interface {
 	NewInodeOps(f *FS, sb *SuperBlock, ino *Inode) mm.AddressSpaceOps
 }
 
+// MemType is a filesystem type that keeps its files in memory, with no
+// block device and no flusher (tmpfs): it sets up the superblock's
+// backing_dev_info, and its own read, size change and eviction replace the
+// page-cache paths of block filesystems.
+type MemType interface {
+	Type
+	// FillSuper is the type's fill_super for a mount of sizeBytes.
+	FillSuper(f *FS, sb *SuperBlock, sizeBytes uint64)
+	// Read is the type's read_iter; it returns each page's content token.
+	Read(f *FS, file *File, pos, length int64) ([]uint64, error)
+	// Setsize is the size change of the type's setattr, after i_size
+	// was set.
+	Setsize(f *FS, ino *Inode, oldsize, newsize int64)
+	// Evict is the type's evict_inode.
+	Evict(f *FS, ino *Inode)
+}
+
 // FS is the VFS of one machine.
 type FS struct {
 	Sys   *mm.System
@@ -87,6 +104,13 @@ func (f *FS) Mount(t Type, mountPoint string, sizeBytes uint64, latencyNS int64)
 			return nil, EEXIST
 		}
 	}
+	if mt, ok := t.(MemType); ok {
+		// A memory filesystem: no device, no flusher (tmpfs hook).
+		sb := &SuperBlock{fs: f, Type: t, MountPoint: mountPoint}
+		mt.FillSuper(f, sb, sizeBytes)
+		f.supers = append(f.supers, sb)
+		return sb, nil
+	}
 	dev := NewBlockDevice("sd"+string(rune('a'+len(f.supers))), latencyNS, f.Sched)
 	sb := &SuperBlock{fs: f, Type: t, MountPoint: mountPoint, Dev: dev, BDI: dev.BDI, nextBlock: 1, nrBlocks: sizeBytes / BlockSize}
 	f.supers = append(f.supers, sb)
@@ -132,7 +156,8 @@ func (i *Inode) MarkInodeDirty(flags int) {
 	}
 	wasDirty := i.state&(mm.I_DIRTY_SYNC|mm.I_DIRTY_DATASYNC|mm.I_DIRTY_PAGES) != 0
 	i.state |= flags
-	if !wasDirty && i.nlink > 0 {
+	// tmpfs inodes are never hashed, so they join no dirty list.
+	if !wasDirty && i.nlink > 0 && i.sb.wb != nil {
 		i.dirtiedWhen = i.sb.fs.Sched.Now()
 		i.sb.wb.bDirty = append(i.sb.wb.bDirty, i)
 		i.sb.wb.wakeupDelayed()
@@ -223,6 +248,10 @@ func (f *FS) Read(file *File, pos, length int64) ([]uint64, error) {
 		return nil, nil
 	}
 	length = min(length, file.Inode.size-pos)
+	if mt, ok := file.Inode.sb.Type.(MemType); ok {
+		toks, err := mt.Read(f, file, pos, length) // tmpfs hook
+		return toks, mapErr(err)
+	}
 	toks, err := f.Sys.DoGenericFileRead(file.Inode.Mapping, &file.RA, pos, length)
 	return toks, mapErr(err)
 }
@@ -234,6 +263,9 @@ func (f *FS) Read(file *File, pos, length int64) ([]uint64, error) {
 // returns once the data pages' writeback has completed.
 func (f *FS) Fsync(file *File, datasync bool) error {
 	ino := file.Inode
+	if _, ok := ino.sb.Type.(MemType); ok {
+		return nil // noop_fsync (tmpfs hook)
+	}
 	err := f.Sys.FilemapWriteAndWaitRange(ino.Mapping, 0, mm.LLONG_MAX)
 	if ino.state&mm.I_DIRTY_PAGES != 0 && ino.Mapping.NrPages() == 0 {
 		ino.state &^= mm.I_DIRTY_PAGES
@@ -250,7 +282,9 @@ func (f *FS) Truncate(file *File, size int64) error {
 	ino := file.Inode
 	old := ino.size
 	ino.size = size
-	if size < old {
+	if mt, ok := ino.sb.Type.(MemType); ok {
+		mt.Setsize(f, ino, old, size) // tmpfs hook
+	} else if size < old {
 		f.Sys.TruncatePagecache(ino.Mapping, size)
 		first := uint64(size+BlockSize-1) / BlockSize
 		for blk := range ino.Blocks {
@@ -280,6 +314,11 @@ func (f *FS) Unlink(path string) error {
 // evictInode is evict(): truncate the page cache (truncate_inode_pages_final)
 // and take the inode off the writeback lists.
 func (f *FS) evictInode(ino *Inode) {
+	if mt, ok := ino.sb.Type.(MemType); ok {
+		mt.Evict(f, ino) // tmpfs hook
+		ino.state = 0
+		return
+	}
 	f.Sys.TruncateInodePages(ino.Mapping, 0)
 	ino.sb.wb.remove(ino)
 	ino.state = 0

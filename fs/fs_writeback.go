@@ -208,6 +208,8 @@ func (wb *bdiWriteback) requeueInode(ino *Inode, wbc *mm.WritebackControl) {
 // vm reclaim use): every device writes back.
 func (f *FS) WakeupFlusherThreads() {
 	for _, sb := range f.supers {
-		sb.wb.StartBackgroundWriteback()
+		if sb.wb != nil { // memory filesystems have no flusher
+			sb.wb.StartBackgroundWriteback()
+		}
 	}
 }

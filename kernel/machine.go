@@ -11,6 +11,7 @@ import (
 
 	"pagesim/fs"
 	"pagesim/fs/ext4"
+	"pagesim/fs/tmpfs"
 	"pagesim/fs/xfs"
 	"pagesim/klog"
 	"pagesim/mm"
@@ -36,10 +37,14 @@ type Config struct {
 	Policy sim.Policy
 	// Mounts are the filesystems to mount at boot.
 	Mounts []MountSpec
+	// SwapBytes, when nonzero, is the size of a swap disk (with
+	// DefaultDiskLatencyNS) that is formatted and swapped on at boot.
+	SwapBytes uint64
 }
 
-// MountSpec is one filesystem: its type (ext4 or xfs), mount point, and
-// the size and per-request latency of its disk.
+// MountSpec is one filesystem: its type (ext4, xfs or tmpfs), mount
+// point, and the size and per-request latency of its disk (for tmpfs, the
+// size= limit, 0 for none, and no disk).
 type MountSpec struct {
 	Type      string
 	Path      string
@@ -57,14 +62,16 @@ func DefaultConfig() Config {
 
 // Machine is one booted, deterministic machine.
 type Machine struct {
-	Cfg    Config
-	Clock  *sim.Clock
-	Rand   *sim.Rand
-	Sched  *sim.Scheduler
-	Log    *klog.Log
-	MM     *mm.System
-	FS     *fs.FS
-	Kernel *Kernel
+	Cfg   Config
+	Clock *sim.Clock
+	Rand  *sim.Rand
+	Sched *sim.Scheduler
+	Log   *klog.Log
+	MM    *mm.System
+	FS    *fs.FS
+	// SwapDev is the swap disk (Config.SwapBytes), nil without swap.
+	SwapDev *fs.BlockDevice
+	Kernel  *Kernel
 
 	fileShadow fileShadow
 	// DataIntegrityErrors counts reads that returned something other than
@@ -129,8 +136,10 @@ func Boot(cfg Config) (*Machine, error) {
 			t = ext4.Type{}
 		case "xfs":
 			t = xfs.Type{}
+		case "tmpfs":
+			t = tmpfs.Type{}
 		default:
-			return nil, fmt.Errorf("mount %s: unknown filesystem type %q (ext4, xfs)", ms.Path, ms.Type)
+			return nil, fmt.Errorf("mount %s: unknown filesystem type %q (ext4, xfs, tmpfs)", ms.Path, ms.Type)
 		}
 		lat := ms.LatencyNS
 		if lat == 0 {
@@ -138,6 +147,11 @@ func Boot(cfg Config) (*Machine, error) {
 		}
 		if _, err := m.FS.Mount(t, ms.Path, ms.SizeBytes, lat); err != nil {
 			return nil, fmt.Errorf("mount %s: %v", ms.Path, err)
+		}
+	}
+	if cfg.SwapBytes != 0 {
+		if err := m.swapOnAtBoot(cfg.SwapBytes); err != nil {
+			return nil, err
 		}
 	}
 	for cpu := 0; cpu < cfg.CPUs; cpu++ {

@@ -30,6 +30,7 @@ type Process struct {
 	shadow map[uint64]uint64
 	// mapped holds the file behind each file mapping, by start address.
 	mapped map[uint64]*fs.File
+	parent *sim.Task
 	exited bool
 }
 
@@ -55,6 +56,7 @@ func (m *Machine) Spawn(comm string, fn func(p *Process)) *Process {
 			m.Log.Printk(klog.KernErr, "pagesim: spawn %s: %v\n", comm, err)
 			return
 		}
+		m.MM.RegisterProcess(&mm.OOMProcess{Task: p.Task, MM: p.MM})
 		fn(p)
 		p.Exit()
 	})
@@ -70,15 +72,18 @@ func (p *Process) setup(parent *Process) error {
 	}
 	p.stack = stack
 	var err error
+	var parentTask *sim.Task
 	if parent == nil {
 		p.MM, err = p.m.MM.NewMM()
 	} else {
 		p.MM, err = p.m.MM.DupMM(parent.MM)
+		parentTask = parent.Task
 	}
 	if err != nil {
 		p.m.MM.FreeThreadInfo(stack)
 		return ENOMEM
 	}
+	p.parent = parentTask
 	return nil
 }
 
@@ -103,6 +108,7 @@ func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
 		fn(c)
 		c.Exit()
 	})
+	p.m.MM.RegisterProcess(&mm.OOMProcess{Task: c.Task, MM: c.MM, Parent: p.Task})
 	return c, nil
 }
 
@@ -117,25 +123,48 @@ func (p *Process) Exit() {
 	// Files close in descriptor order, mappings' files in address order:
 	// never in map order, which would make the machine nondeterministic.
 	for _, fd := range sortedKeys(p.files) {
-		p.Close(fd)
+		p.closeFD(fd)
 	}
 	p.m.MM.ExitMMap(p.MM)
 	for _, a := range sortedKeys(p.mapped) {
 		p.m.FS.Close(p.mapped[a])
 	}
 	p.mapped = nil
+	p.m.MM.UnregisterProcess(p.Task)
 	p.m.MM.FreeThreadInfo(p.stack)
+}
+
+// EINTR is what a call returns once the process has been killed.
+var EINTR = errors.New("EINTR")
+
+// dying is the fatal_signal_pending() check at a system call boundary: a
+// process sent SIGKILL (by the OOM killer) exits there.
+func (p *Process) dying() bool {
+	if p.exited {
+		return true
+	}
+	if p.m.MM.FatalSignalPending(p.Task) {
+		p.Exit()
+		return true
+	}
+	return false
 }
 
 // Mmap is mmap(NULL, length, PROT_READ[|PROT_WRITE], MAP_PRIVATE|
 // MAP_ANONYMOUS, -1, 0).
 func (p *Process) Mmap(length uint64, write bool) (uint64, error) {
+	if p.dying() {
+		return 0, EINTR
+	}
 	a, err := p.m.MM.MmapAnon(p.MM, length, write)
 	return a, mapMMErr(err)
 }
 
 // Munmap is munmap(addr, length).
 func (p *Process) Munmap(addr, length uint64) error {
+	if p.dying() {
+		return EINTR
+	}
 	if err := mapMMErr(p.m.MM.Munmap(p.MM, addr, length)); err != nil {
 		return err
 	}
@@ -178,6 +207,9 @@ func sortedKeys[K int | uint64, V any](m map[K]V) []K {
 func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) error {
 	stride = max(stride, mm.PAGE_SIZE)
 	for a := addr &^ (mm.PAGE_SIZE - 1); a < addr+length; a += stride {
+		if p.dying() {
+			return EINTR
+		}
 		got, err := p.m.MM.UserAccess(p.MM, a, write, token)
 		if err != nil {
 			switch err {
@@ -215,6 +247,9 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 // MmapFile is mmap(NULL, length, PROT_READ[|PROT_WRITE],
 // MAP_SHARED or MAP_PRIVATE, fd, offset).
 func (p *Process) MmapFile(fd int, offset int64, length uint64, write, shared bool) (uint64, error) {
+	if p.dying() {
+		return 0, EINTR
+	}
 	f, err := p.file(fd)
 	if err != nil {
 		return 0, err
@@ -234,6 +269,9 @@ func (p *Process) MmapFile(fd int, offset int64, length uint64, write, shared bo
 // file mapping in the range (v3.16's MS_ASYNC does nothing more than
 // return).
 func (p *Process) Msync(addr, length uint64, sync bool) error {
+	if p.dying() {
+		return EINTR
+	}
 	if addr&(mm.PAGE_SIZE-1) != 0 {
 		return EINVAL
 	}
@@ -272,6 +310,9 @@ func (p *Process) Msync(addr, length uint64, sync bool) error {
 
 // Open is open(path, O_RDWR[|O_CREAT]); it returns the file descriptor.
 func (p *Process) Open(path string, create bool) (int, error) {
+	if p.dying() {
+		return -1, EINTR
+	}
 	f, err := p.m.FS.Open(path, create)
 	if err != nil {
 		return -1, err
@@ -284,6 +325,14 @@ func (p *Process) Open(path string, create bool) (int, error) {
 
 // Close is close(fd).
 func (p *Process) Close(fd int) error {
+	if p.dying() {
+		return EINTR
+	}
+	return p.closeFD(fd)
+}
+
+// closeFD is close_fd() itself, also what exit does for each descriptor.
+func (p *Process) closeFD(fd int) error {
 	f, ok := p.files[fd]
 	if !ok {
 		return EBADF
@@ -303,6 +352,9 @@ func (p *Process) file(fd int) (*fs.File, error) {
 
 // Pwrite is pwrite(fd, buf, length, pos) of data token.
 func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error) {
+	if p.dying() {
+		return 0, EINTR
+	}
 	f, err := p.file(fd)
 	if err != nil {
 		return 0, err
@@ -321,6 +373,9 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 // Pread is pread(fd, buf, length, pos): the pages read are checked against
 // the file's shadow.
 func (p *Process) Pread(fd int, pos, length int64) (int64, error) {
+	if p.dying() {
+		return 0, EINTR
+	}
 	f, err := p.file(fd)
 	if err != nil {
 		return 0, err
@@ -339,6 +394,9 @@ func (p *Process) Pread(fd int, pos, length int64) (int64, error) {
 
 // Fsync is fsync(fd) (datasync: fdatasync).
 func (p *Process) Fsync(fd int, datasync bool) error {
+	if p.dying() {
+		return EINTR
+	}
 	f, err := p.file(fd)
 	if err != nil {
 		return err
@@ -348,6 +406,9 @@ func (p *Process) Fsync(fd int, datasync bool) error {
 
 // Ftruncate is ftruncate(fd, size).
 func (p *Process) Ftruncate(fd int, size int64) error {
+	if p.dying() {
+		return EINTR
+	}
 	f, err := p.file(fd)
 	if err != nil {
 		return err

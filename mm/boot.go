@@ -37,6 +37,8 @@ func Boot(cfg Config, env Env) (*System, error) {
 		dirty:     DefaultDirtySysctls,
 		// vm.swappiness
 		vmSwappiness: 60,
+		memdie:       map[*sim.Task]bool{},
+		sigkill:      map[*sim.Task]bool{},
 	}
 	s.mb.memory = e820Usable(cfg.MemBytes)
 	s.maxPFN = s.mb.memory[len(s.mb.memory)-1].end
@@ -59,6 +61,7 @@ func Boot(cfg Config, env Env) (*System, error) {
 	s.freeAllBootmem()
 	s.setupPerCPUPageset()
 	s.initPerZoneWmarkMin()
+	s.swapSetup()
 	return s, nil
 }
 

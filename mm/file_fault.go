@@ -40,10 +40,16 @@ func (s *System) doLinearFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, f
 	return s.doSharedFault(m, v, addr, ptep, pgoff, flags, orig)
 }
 
-// __doFault is __do_fault(): vm_ops->fault (filemap_fault), returning the
-// page locked with a reference.
+// __doFault is __do_fault(): vm_ops->fault (filemap_fault, or shmem_fault
+// for a tmpfs file), returning the page locked with a reference.
 func (s *System) __doFault(v *VMArea, addr, pgoff uint64, flags int) (uint64, int) {
-	pfn, ret := s.filemapFault(v, pgoff, flags)
+	var pfn uint64
+	var ret int
+	if _, ok := v.File.Mapping.Ops.(*shmemAops); ok {
+		pfn, ret = s.shmemFault(v, pgoff, flags) // shmem hook: shmem_vm_ops.fault
+	} else {
+		pfn, ret = s.filemapFault(v, pgoff, flags)
+	}
 	if ret&(VM_FAULT_ERROR|VM_FAULT_NOPAGE|VM_FAULT_RETRY) != 0 {
 		return 0, ret
 	}

@@ -119,6 +119,18 @@ func (s *System) followPageMask(v *VMArea, address uint64, flags int) (uint64, b
 	return s.followPagePte(v, address, ptep, flags)
 }
 
+// FollowPage is follow_page(vma, address, 0) for callers outside mm: the
+// page mapped at addr in m (no reference taken), false if none is present
+// (a hole, the zero page, or a page in swap).
+func (s *System) FollowPage(m *MMStruct, addr uint64) (uint64, bool) {
+	v := m.FindVMA(addr)
+	if v == nil {
+		return 0, false
+	}
+	pfn, ok, err := s.followPageMask(v, addr&^(PAGE_SIZE-1), 0)
+	return pfn, ok && err == nil
+}
+
 // vmaGrowsdown is vma_growsdown(): v is a stack VMA ending at addr.
 func vmaGrowsdown(v *VMArea, addr uint64) bool {
 	return v != nil && v.End == addr && v.Flags&VM_GROWSDOWN != 0

@@ -157,5 +157,6 @@ func (s *System) CheckInvariants() []string {
 	s.checkUserInvariants(bad)
 	s.checkPageCacheInvariants(bad)
 	s.checkMlockInvariants(bad)
+	s.checkSwapInvariants(bad)
 	return errs
 }

@@ -7,9 +7,11 @@ package mm
 //     index match, the page is in use (not free), and the tree's count
 //     equals nrpages;
 //   - a page's DIRTY and WRITEBACK tags follow PG_dirty and PG_writeback
-//     (a dirty page is tagged dirty; a page under writeback is tagged
-//     writeback; neither tag is set without its flag);
-//   - NR_FILE_PAGES, NR_FILE_DIRTY (dirty pages of mappings that account
+//     (a dirty page is tagged dirty, unless its mapping is never written
+//     back (shmem: __set_page_dirty_no_writeback does not tag); a page
+//     under writeback is tagged writeback; neither tag is set without its
+//     flag);
+//   - NR_FILE_PAGES (swap-cache pages included), NR_FILE_DIRTY (dirty pages of mappings that account
 //     dirtying) and NR_WRITEBACK equal a recount;
 //   - PageSwapBacked holds for every anon page and for no page of a mapping
 //     whose backing device is not swap-backed.
@@ -44,7 +46,7 @@ func (s *System) checkPageCacheInvariants(bad func(format string, args ...any)) 
 			if p.PageSwapBacked() && m.BDI.Capabilities&BDI_CAP_SWAP_BACKED == 0 {
 				bad("pfn %#x of file mapping %d is PageSwapBacked", pfn, m.id)
 			}
-			if p.PageDirty() != m.tree.TagGet(it.Index, PAGECACHE_TAG_DIRTY) && p.PageDirty() {
+			if p.PageDirty() != m.tree.TagGet(it.Index, PAGECACHE_TAG_DIRTY) && p.PageDirty() && m.mappingCapWriteback() {
 				bad("dirty pfn %#x (mapping %d index %d) lacks the DIRTY tag", pfn, m.id, it.Index)
 			}
 			if m.tree.TagGet(it.Index, PAGECACHE_TAG_DIRTY) && !p.PageDirty() && !p.PageWriteback() {
@@ -60,6 +62,15 @@ func (s *System) checkPageCacheInvariants(bad func(format string, args ...any)) 
 		}
 		if n != m.nrpages {
 			bad("mapping %d nrpages %d but its tree holds %d pages", m.id, m.nrpages, n)
+		}
+	}
+	// swap hook: swap-cache pages count in NR_FILE_PAGES too
+	// (invariants_swap.go checks the swap cache's tree itself).
+	if sc := s.swapperSpace; sc != nil {
+		for _, it := range sc.tree.GangLookup(items[:0], 0, int(sc.tree.Count())+1) {
+			if !RadixTreeExceptionalEntry(it.Entry) {
+				filePages[zi(RadixEntryToPFN(it.Entry))]++
+			}
 		}
 	}
 	for _, z := range s.zones {

@@ -14,7 +14,8 @@ import "fmt"
 //   - _mapcount equals the number of PTEs, in all live address spaces, that
 //     map the frame; NR_ANON_PAGES and NR_FILE_MAPPED equal a recount.
 //   - an anonymous page's _count equals its mapcount plus the pagevec slots
-//     holding it (the references the model knows of for anon pages).
+//     holding it, plus one if it is in the swap cache (the references the
+//     model knows of for anon pages).
 //   - every anonymous page is PageSwapBacked.
 //   - each address space's MM_ANONPAGES rss equals its PTEs mapping anon
 //     pages; NR_PAGETABLE equals the PTE-table pages in use.
@@ -122,8 +123,8 @@ func (s *System) checkUserInvariants(bad func(format string, args ...any)) {
 				if !pg.PageSwapBacked() {
 					bad("anon pfn %#x without PG_swapbacked", pfn)
 				}
-				if want := pg.mapcount + inPvec[pfn]; pg.count != want {
-					bad("anon pfn %#x _count %d but %d PTEs and %d pagevec slots hold it", pfn, pg.count, pg.mapcount, inPvec[pfn])
+				if want := pg.mapcount + inPvec[pfn] + b2i32(pg.PageSwapCache()); pg.count != want {
+					bad("anon pfn %#x _count %d but %d PTEs, %d pagevec slots and swapcache %v hold it", pfn, pg.count, pg.mapcount, inPvec[pfn], pg.PageSwapCache())
 				}
 			}
 		}

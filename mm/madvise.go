@@ -131,14 +131,25 @@ func (s *System) hugepageMadvise(v *VMArea, vmFlags *uint64, advice int) error {
 	return nil
 }
 
-// forceSwapinReadahead is force_swapin_readahead(): start reading every
-// swapped-out page of [start, end) into the swap cache, then drain this
-// CPU's pagevecs so the new pages are on the LRU.
-//
-// Model: swap is not modeled yet, so no PTE holds a swap entry and the
-// page walk finds nothing to read; what remains is the lru_add_drain,
-// which does move this CPU's pending pages onto their LRU lists.
+// forceSwapinReadahead is force_swapin_readahead() with
+// swapin_walk_pmd_entry(): start reading every swapped-out page of
+// [start, end) into the swap cache (read_swap_cache_async, swap_state.go),
+// then drain this CPU's pagevecs so the new pages are on the LRU.
 func (s *System) forceSwapinReadahead(v *VMArea, start, end uint64) {
+	for addr := start; addr < end; addr += PAGE_SIZE {
+		// Each PTE is read afresh: the read before may have slept.
+		ptep := v.mm.pteOffset(addr)
+		if ptep == nil || ptep.present() || ptep.none() {
+			continue
+		}
+		entry := pteToSwpEntry(*ptep)
+		if nonSwapEntry(entry) {
+			continue
+		}
+		if pfn, ok := s.readSwapCacheAsync(entry, GFP_HIGHUSER_MOVABLE, v, addr); ok {
+			s.PutPage(pfn)
+		}
+	}
 	s.LRUAddDrain()
 }
 

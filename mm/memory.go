@@ -8,9 +8,9 @@ import (
 	"pagesim/klog"
 )
 
-// mm/memory.c: page faults, copy-on-write, unmapping and fork's page-table
-// copy, for anonymous memory. File and shmem faults and swap-in arrive with
-// the page cache and swap.
+// mm/memory.c: page faults, copy-on-write, swap-in (do_swap_page),
+// unmapping and fork's page-table copy, with swap entries; file faults are
+// in file_fault.go.
 //
 // Model, for the whole file: transparent huge pages are compiled in but
 // disabled at runtime (transparent_hugepage/enabled = never) and NUMA
@@ -22,6 +22,7 @@ const (
 	FAULT_FLAG_WRITE       = 0x01
 	FAULT_FLAG_ALLOW_RETRY = 0x08
 	FAULT_FLAG_KILLABLE    = 0x20
+	FAULT_FLAG_TRIED       = 0x40
 	FAULT_FLAG_USER        = 0x80
 
 	VM_FAULT_OOM     = 0x0001
@@ -107,18 +108,6 @@ func (s *System) doAnonymousPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte,
 func (s *System) pageMoveAnonRmap(pfn uint64, v *VMArea) {
 	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 896)
 	s.pages[pfn].mapping = v.anonVma.mapping()
-}
-
-// reuseSwapPage is reuse_swap_page(): may a write fault reuse this anon
-// page instead of copying it? Only if this is its sole mapping.
-//
-// Model: swap counts arrive with swap; until then only the mapcount counts.
-func (s *System) reuseSwapPage(pfn uint64) bool {
-	p := &s.pages[pfn]
-	if !p.PageLocked() {
-		s.bug("mm/swapfile.c", 884)
-	}
-	return p.mapcount <= 1
 }
 
 // doWPPage is do_wp_page(): a write to a present read-only PTE. An anon
@@ -250,13 +239,87 @@ func (s *System) handlePTEFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, 
 	return 0
 }
 
-// doSwapPage is do_swap_page().
+// doSwapPage is do_swap_page() (swap hook: swap_state.go, swapfile.go):
+// a fault on a swap PTE. The page comes from the swap cache, or is read in
+// with readahead (a major fault); once locked and still the entry's, it
+// is mapped (writable at once if a write fault may reuse it), the PTE's
+// swap reference is dropped, and the swap itself freed if swap is filling
+// up or the page is mlocked. A write that could not reuse the page goes on
+// to do_wp_page. A migration entry waits for the migration to finish.
 //
-// Model: swap is not modeled yet; no PTE holds a swap entry, so reaching
-// here means the page tables are corrupt.
-func (s *System) doSwapPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int, entry pte) int {
-	s.logf(klog.KernErr, "swap_free: Bad swap file entry %016x\n", uint64(entry))
-	return VM_FAULT_SIGBUS
+// Model: KSM, memcg and hwpoison are not modeled; mmap_sem is not
+// modeled, so VM_FAULT_RETRY only makes the access fault again.
+func (s *System) doSwapPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int, orig pte) int {
+	if *ptep != orig { // pte_unmap_same
+		return 0
+	}
+	entry := pteToSwpEntry(orig)
+	if nonSwapEntry(entry) {
+		if isMigrationEntry(entry) {
+			// migration_entry_wait: wait for the page's lock to go.
+			if pfn := entry.Offset; s.getPageUnlessZero(pfn) {
+				s.WaitOnPageLocked(pfn)
+				s.PutPage(pfn)
+			}
+			return 0
+		}
+		s.logf(klog.KernErr, "BUG: Bad page map in process %s  pte:%08x\n", s.current().Comm, uint64(orig))
+		return VM_FAULT_SIGBUS
+	}
+	ret := 0
+	pfn, ok := s.lookupSwapCache(entry)
+	if !ok {
+		pfn, ok = s.swapinReadahead(entry, GFP_HIGHUSER_MOVABLE, v, addr)
+		if !ok {
+			// Back out if somebody else faulted in this PTE meanwhile.
+			if *ptep == orig {
+				ret = VM_FAULT_OOM
+			}
+			return ret
+		}
+		// Had to read the page from swap: a major fault.
+		ret = VM_FAULT_MAJOR
+		s.countVMEvent(PGMAJFAULT)
+	}
+	if !s.lockPageOrRetry(pfn, m, flags) {
+		s.PutPage(pfn)
+		return ret | VM_FAULT_RETRY
+	}
+	p := &s.pages[pfn]
+	// try_to_free_swap, reuse_swap_page or swapoff may have taken the
+	// page out of the swap cache meanwhile.
+	if !p.PageSwapCache() || p.private != entry.val() || *ptep != orig || !p.testFlag(PG_uptodate) {
+		if p.PageSwapCache() && p.private == entry.val() && *ptep == orig {
+			ret = VM_FAULT_SIGBUS // out_nomap: the read failed
+		}
+		s.unlockPage(pfn)
+		s.PutPage(pfn)
+		return ret
+	}
+	m.rss[MM_ANONPAGES]++
+	m.rss[MM_SWAPENTS]--
+	e := mkPte(pfn, v.Flags)
+	exclusive := false
+	if flags&FAULT_FLAG_WRITE != 0 && s.reuseSwapPage(pfn) {
+		e = maybeMkwrite(e.mkdirty(), v)
+		flags &^= FAULT_FLAG_WRITE
+		ret |= VM_FAULT_WRITE
+		exclusive = true
+	}
+	*ptep = e
+	s.doPageAddAnonRmap(pfn, v, addr, exclusive)
+	s.swapFree(entry)
+	if s.vmSwapFull() || v.Flags&VM_LOCKED != 0 || p.PageMlocked() {
+		s.tryToFreeSwap(pfn)
+	}
+	s.unlockPage(pfn)
+	if flags&FAULT_FLAG_WRITE != 0 {
+		ret |= s.doWPPage(m, v, addr, ptep, e)
+		if ret&VM_FAULT_ERROR != 0 {
+			ret &= VM_FAULT_ERROR
+		}
+	}
+	return ret
 }
 
 // handleMMFault is handle_mm_fault(): count the fault, allocate the page
@@ -314,6 +377,7 @@ func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) 
 // modeled.
 func (s *System) __doPageFault(m *MMStruct, addr uint64, write bool) error {
 	flags := FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER
+retry:
 	v := m.findVMA(addr)
 	if v == nil || v.Start > addr {
 		return ErrSegv
@@ -335,8 +399,14 @@ func (s *System) __doPageFault(m *MMStruct, addr uint64, write bool) error {
 	case fault&VM_FAULT_SIGSEGV != 0:
 		return ErrSegv
 	}
-	if fault&VM_FAULT_MAJOR != 0 {
-		s.countVMEvent(PGMAJFAULT)
+	// swap hook: PGMAJFAULT is counted where the kernel counts it
+	// (do_swap_page, filemap_fault); VM_FAULT_MAJOR here only feeds the
+	// task's maj_flt, which is not modeled. A fault that waited for a page
+	// lock (lock_page_or_retry) is retried once, without ALLOW_RETRY.
+	if fault&VM_FAULT_RETRY != 0 && flags&FAULT_FLAG_ALLOW_RETRY != 0 {
+		flags &^= FAULT_FLAG_ALLOW_RETRY
+		flags |= FAULT_FLAG_TRIED
+		goto retry
 	}
 	return nil
 }
@@ -388,17 +458,14 @@ func (s *System) __tlbRemovePage(tlb *mmuGather, pfn uint64) bool {
 }
 
 // tlbFlushMMU is tlb_flush_mmu(): flush the TLB, then free the gathered
-// pages (free_pages_and_swap_cache: drain this CPU's pagevecs, then
-// release in pagevec-sized chunks).
+// pages with free_pages_and_swap_cache (swap_state.go: drain this CPU's
+// pagevecs, then per pagevec-sized chunk free the swap of unmapped
+// swap-cache pages and release them).
 func (s *System) tlbFlushMMU(tlb *mmuGather) {
 	if len(tlb.pages) == 0 {
 		return
 	}
-	s.LRUAddDrain()
-	for i := 0; i < len(tlb.pages); i += PAGEVEC_SIZE {
-		j := min(i+PAGEVEC_SIZE, len(tlb.pages))
-		s.releasePages(tlb.pages[i:j], false)
-	}
+	s.freePagesAndSwapCache(tlb.pages) // swap hook
 	tlb.pages = tlb.pages[:0]
 }
 
@@ -413,8 +480,6 @@ func (s *System) tlbFinishMMU(tlb *mmuGather) {
 
 // zapPTERange is zap_pte_range() over [start, end) of one VMA: clear every
 // PTE, drop rmap and rss, and queue the pages on the gather.
-//
-// Model: swap and migration entries arrive with swap and migration.
 func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
 	m := v.mm
 	m.walkPTEs(start, end, func(addr uint64, ptep *pte) {
@@ -426,7 +491,22 @@ func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
 			if tlb.details != nil {
 				return // zap_details: only present pages of the mapping
 			}
-			s.logf(klog.KernErr, "BUG: Bad page map in process %s  pte:%08x\n", s.current().Comm, uint64(e))
+			// swap hook: a swap entry drops its slot reference (and the
+			// swap cache page if nothing else wants it); a migration
+			// entry still counts as its page.
+			entry := pteToSwpEntry(e)
+			if !nonSwapEntry(entry) {
+				m.rss[MM_SWAPENTS]--
+			} else if isMigrationEntry(entry) {
+				if s.pages[entry.Offset].PageAnon() {
+					m.rss[MM_ANONPAGES]--
+				} else {
+					m.rss[MM_FILEPAGES]--
+				}
+			}
+			if !s.freeSwapAndCache(entry) {
+				s.logf(klog.KernErr, "BUG: Bad page map in process %s  pte:%08x\n", s.current().Comm, uint64(e))
+			}
 			*ptep = 0
 			return
 		}
@@ -484,6 +564,29 @@ func (s *System) copyPageRange(dst, src *MMStruct, v, dstVMA *VMArea) error {
 			return
 		}
 		if !e.present() {
+			// swap hook (copy_one_pte): the child's PTE takes a swap
+			// reference; a count continuation cannot be had (swapfile.go),
+			// so a full count fails the fork as copy_pte_range's
+			// add_swap_count_continuation failure does.
+			entry := pteToSwpEntry(e)
+			if s.swapDuplicate(entry) < 0 {
+				err = ErrOOM
+				return
+			}
+			if !nonSwapEntry(entry) {
+				dst.rss[MM_SWAPENTS]++
+			} else if isMigrationEntry(entry) {
+				if s.pages[entry.Offset].PageAnon() {
+					dst.rss[MM_ANONPAGES]++
+				} else {
+					dst.rss[MM_FILEPAGES]++
+				}
+				if entry.Type == SWP_MIGRATION_WRITE && cow {
+					entry.Type = SWP_MIGRATION_READ
+					e = swpEntryToPte(entry)
+					*sp = e
+				}
+			}
 			*dp = e
 			return
 		}

@@ -2,9 +2,46 @@
 
 package mm
 
-import "pagesim/klog"
+import (
+	"fmt"
 
-// mm/oom_kill.c: the zonelist OOM lock and out_of_memory.
+	"pagesim/klog"
+	"pagesim/sim"
+)
+
+// mm/oom_kill.c: when reclaim makes no progress, kill the process whose
+// death frees the most memory.
+
+// OOMProcess is what the OOM killer knows of a user process: its task,
+// address space and parent (for "sacrifice child").
+type OOMProcess struct {
+	Task        *sim.Task
+	MM          *MMStruct
+	Parent      *sim.Task
+	OOMScoreAdj int
+}
+
+// OOM_SCORE_ADJ_MIN: such a task is never killed.
+const OOM_SCORE_ADJ_MIN = -1000
+
+// RegisterProcess tells the OOM killer about a user process (the
+// for_each_process list); UnregisterProcess is its exit.
+func (s *System) RegisterProcess(p *OOMProcess) { s.procs = append(s.procs, p) }
+
+// UnregisterProcess removes a process that exited.
+func (s *System) UnregisterProcess(t *sim.Task) {
+	for i, p := range s.procs {
+		if p.Task == t {
+			s.procs = append(s.procs[:i], s.procs[i+1:]...)
+			break
+		}
+	}
+	delete(s.memdie, t)
+	delete(s.sigkill, t)
+}
+
+// FatalSignalPending is fatal_signal_pending(t): the task was sent SIGKILL.
+func (s *System) FatalSignalPending(t *sim.Task) bool { return s.sigkill[t] }
 
 // tryToSetZonelistOom is try_set_zonelist_oom(): only one OOM kill per
 // zonelist at a time; set ZONE_OOM_LOCKED on every zone of it.
@@ -27,19 +64,151 @@ func (s *System) clearZonelistOom(zl *zonelist) {
 	}
 }
 
-// outOfMemory is out_of_memory(): choose and kill the task whose death frees
-// the most memory.
+// oomBadness is oom_badness(): rss + page tables + swap entries, adjusted
+// by oom_score_adj in thousandths of memory, at least 1 (0: never).
 //
-// Model: until user address spaces exist (issue 3) no task owns memory the
-// OOM killer could free, so select_bad_process finds nothing and v3.16
-// panics with "Out of memory and no killable processes...". Issue 4 adds
-// badness and the kill.
-func (s *System) outOfMemory(zl *zonelist, gfp GFP, order uint) {
-	s.logf(klog.KernWarning, "%s invoked oom-killer: gfp_mask=0x%x, order=%d, oom_score_adj=0\n",
-		s.current().Comm, uint32(gfp), order)
-	s.dumpStack(1)
-	if s.log != nil {
-		s.log.Panic("Out of memory and no killable processes...\n")
+// Model: no task has CAP_SYS_ADMIN (the 3% root bonus never applies).
+func (s *System) oomBadness(p *OOMProcess, totalpages uint64) uint64 {
+	if p.MM == nil || p.OOMScoreAdj == OOM_SCORE_ADJ_MIN {
+		return 0
 	}
-	panic("Out of memory and no killable processes...")
+	points := p.MM.rss[MM_FILEPAGES] + p.MM.rss[MM_ANONPAGES] + p.MM.nrPtes + p.MM.rss[MM_SWAPENTS]
+	points += int64(p.OOMScoreAdj) * int64(totalpages/1000)
+	if points > 0 {
+		return uint64(points)
+	}
+	return 1
 }
+
+// selectBadProcess is select_bad_process(): the highest badness; a task
+// already dying (TIF_MEMDIE, or exiting) makes the caller wait instead
+// (abort).
+func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points uint64, abort bool) {
+	for _, p := range s.procs {
+		if p.Task.State() == sim.StateDead {
+			continue
+		}
+		if s.memdie[p.Task] {
+			return nil, 0, true
+		}
+		if p.MM == nil {
+			continue
+		}
+		if p.Task.Flags&sim.PF_EXITING != 0 {
+			return nil, 0, true
+		}
+		pts := s.oomBadness(p, totalpages)
+		if pts == 0 || pts < points {
+			continue
+		}
+		if pts == points && chosen != nil {
+			continue
+		}
+		chosen, points = p, pts
+	}
+	return chosen, points, false
+}
+
+// dumpHeader is dump_header(): who invoked the OOM killer, the stack, and
+// the task table.
+//
+// Model: show_mem()'s free-area dump is not printed.
+func (s *System) dumpHeader(gfp GFP, order uint) {
+	s.logf(klog.KernWarning, "%s invoked oom-killer: gfp_mask=0x%x, order=%d, oom_score_adj=0\n", s.current().Comm, uint32(gfp), order)
+	s.dumpStack(1)
+	s.logf(klog.KernInfo, "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name\n")
+	for _, p := range s.procs {
+		if p.MM == nil || p.Task.State() == sim.StateDead {
+			continue
+		}
+		m := p.MM
+		s.logf(klog.KernInfo, "[%5d] %5d %5d %8d %8d %7d %8d         %5d %s\n", p.Task.PID, 0, p.Task.PID,
+			m.totalVM, m.rss[MM_FILEPAGES]+m.rss[MM_ANONPAGES], m.nrPtes, m.rss[MM_SWAPENTS], p.OOMScoreAdj, p.Task.Comm)
+	}
+}
+
+// oomKillProcess is oom_kill_process(): prefer the victim's child with the
+// highest badness (with its own mm), report, set TIF_MEMDIE and send
+// SIGKILL.
+func (s *System) oomKillProcess(p *OOMProcess, gfp GFP, order uint, points, totalpages uint64, message string) {
+	if p.Task.Flags&sim.PF_EXITING != 0 {
+		s.memdie[p.Task] = true
+		return
+	}
+	if s.ratelimitOOM() {
+		s.dumpHeader(gfp, order)
+	}
+	s.logf(klog.KernErr, "%s: Kill process %d (%s) score %d or sacrifice child\n", message, p.Task.PID, p.Task.Comm, points)
+	victim := p
+	var victimPoints uint64
+	for _, c := range s.procs {
+		if c.Parent != p.Task || c.MM == p.MM || c.Task.State() == sim.StateDead {
+			continue
+		}
+		if cp := s.oomBadness(c, totalpages); cp > victimPoints {
+			victim, victimPoints = c, cp
+		}
+	}
+	if victim.MM == nil {
+		return
+	}
+	m := victim.MM
+	k := func(pages int64) int64 { return pages << (PAGE_SHIFT - 10) }
+	s.logf(klog.KernErr, "Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB\n",
+		victim.Task.PID, victim.Task.Comm, k(int64(m.totalVM)), k(m.rss[MM_ANONPAGES]), k(m.rss[MM_FILEPAGES]))
+	for _, o := range s.procs {
+		if o.MM == m && o != victim && o.Task.Flags&sim.PF_KTHREAD == 0 && o.OOMScoreAdj != OOM_SCORE_ADJ_MIN {
+			s.logf(klog.KernErr, "Kill process %d (%s) sharing same memory\n", o.Task.PID, o.Task.Comm)
+			s.sigkill[o.Task] = true
+		}
+	}
+	s.memdie[victim.Task] = true
+	s.sigkill[victim.Task] = true
+	if s.hist != nil {
+		s.hist.add(s, 0, fmt.Sprintf("oom kill pid %d", victim.Task.PID))
+	}
+}
+
+// ratelimitOOM is oom_kill_process's DEFAULT_RATELIMIT state.
+func (s *System) ratelimitOOM() bool {
+	now := s.jiffies()
+	if s.oomRSBegin == 0 || now-s.oomRSBegin >= 5*HZ {
+		s.oomRSBegin = max(now, 1)
+		s.oomRSPrinted = 0
+	}
+	if s.oomRSPrinted >= 10 {
+		return false
+	}
+	s.oomRSPrinted++
+	return true
+}
+
+// outOfMemory is out_of_memory(): a task already being killed just gets
+// the reserves; otherwise choose a victim and kill it, or panic if there is
+// none; the caller then sleeps a jiffy so the victim can exit.
+//
+// Model: no OOM notifiers, cpusets or memory policies (CONSTRAINT_NONE);
+// vm.panic_on_oom and oom_kill_allocating_task are 0.
+func (s *System) outOfMemory(zl *zonelist, gfp GFP, order uint) {
+	cur := s.current()
+	if s.sigkill[cur] || cur.Flags&sim.PF_EXITING != 0 {
+		s.memdie[cur] = true
+		return
+	}
+	totalpages := s.totalramPages + uint64(s.totalSwapPagesForOOM())
+	p, points, abort := s.selectBadProcess(totalpages)
+	if p == nil && !abort {
+		s.dumpHeader(gfp, order)
+		if s.log != nil {
+			s.log.Panic("Out of memory and no killable processes...\n")
+		}
+		panic("Out of memory and no killable processes...")
+	}
+	if !abort {
+		s.oomKillProcess(p, gfp, order, points, totalpages, "Out of memory")
+		s.scheduleTimeoutUninterruptible(1)
+	}
+}
+
+// totalSwapPagesForOOM is total_swap_pages as constrained_alloc adds it.
+func (s *System) totalSwapPagesForOOM() int64 { return s.nrSwapPages() }

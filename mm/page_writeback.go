@@ -7,11 +7,12 @@ import "pagesim/sim"
 // mm/page-writeback.c: dirtying pages, the writeback flags and their
 // counters, write_cache_pages, and the dirty limits.
 
-// pageIndex is page_index(): swap-cache pages are indexed by swap offset.
+// pageIndex is page_index(): a swap-cache page is indexed by its
+// swp_entry_t value, which page->private holds (swap hook).
 func (s *System) pageIndex(pfn uint64) uint64 {
 	p := &s.pages[pfn]
 	if p.PageSwapCache() {
-		return pteToSwpEntry(pte(p.private)).Offset
+		return p.private
 	}
 	return p.index
 }

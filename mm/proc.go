@@ -18,7 +18,6 @@ import (
 // and the README points here.
 var unmodeledProcFields = []string{
 	"meminfo Buffers (block-device page cache)",
-	"meminfo SwapCached, SwapTotal, SwapFree (swap)",
 	"meminfo Slab, SReclaimable, SUnreclaim (slab allocator)",
 	"meminfo KernelStack, PageTables (task memory)",
 	"meminfo Committed_AS (overcommit accounting)",
@@ -31,7 +30,7 @@ var unmodeledProcFields = []string{
 func UnmodeledProcFields() []string { return append([]string(nil), unmodeledProcFields...) }
 
 // ProcFiles are the paths ReadProc serves.
-var ProcFiles = []string{"/proc/buddyinfo", "/proc/pagetypeinfo", "/proc/zoneinfo", "/proc/vmstat", "/proc/meminfo"}
+var ProcFiles = []string{"/proc/buddyinfo", "/proc/pagetypeinfo", "/proc/zoneinfo", "/proc/vmstat", "/proc/meminfo", "/proc/swaps"}
 
 // ReadProc returns the text of a /proc file, as cat would show it.
 func (s *System) ReadProc(path string) (string, error) {
@@ -47,6 +46,8 @@ func (s *System) ReadProc(path string) (string, error) {
 		s.procVmstat(&b)
 	case "/proc/meminfo":
 		s.procMeminfo(&b)
+	case "/proc/swaps":
+		s.procSwaps(&b)
 	default:
 		return "", fmt.Errorf("%s: no such file (known: %s)", path, strings.Join(ProcFiles, ", "))
 	}
@@ -143,10 +144,6 @@ func (z *Zone) zoneReclaimable() bool {
 	return int64(z.pagesScanned) < z.zoneReclaimablePages()*6
 }
 
-// nrSwapPages is get_nr_swap_pages(): free swap slots. Swap arrives with
-// issue 3.
-func (s *System) nrSwapPages() int64 { return 0 }
-
 // procZoneinfo is zoneinfo_show().
 func (s *System) procZoneinfo(b *strings.Builder) {
 	for _, nd := range s.nodes {
@@ -222,7 +219,9 @@ func (s *System) procMeminfo(b *strings.Builder) {
 	available += g(NR_SLAB_RECLAIMABLE) - min(g(NR_SLAB_RECLAIMABLE)/2, wmarkLow)
 	available = max(available, 0)
 
-	var buffers, swapcache int64 // unmodeledProcFields
+	var buffers int64 // unmodeledProcFields
+	swapcache := int64(s.totalSwapcachePages())
+	freeswap, totalswap := s.siSwapinfo()
 	cached := max(g(NR_FILE_PAGES)-swapcache-buffers, 0)
 
 	line("MemTotal", K(int64(s.totalramPages)))
@@ -239,8 +238,8 @@ func (s *System) procMeminfo(b *strings.Builder) {
 	line("Inactive(file)", K(g(NR_INACTIVE_FILE)))
 	line("Unevictable", K(g(NR_UNEVICTABLE)))
 	line("Mlocked", K(g(NR_MLOCK)))
-	line("SwapTotal", 0)
-	line("SwapFree", 0)
+	line("SwapTotal", K(totalswap))
+	line("SwapFree", K(freeswap))
 	line("Dirty", K(g(NR_FILE_DIRTY)))
 	line("Writeback", K(g(NR_WRITEBACK)))
 	line("AnonPages", K(g(NR_ANON_PAGES)))
@@ -255,7 +254,7 @@ func (s *System) procMeminfo(b *strings.Builder) {
 	line("Bounce", K(g(NR_BOUNCE)))
 	line("WritebackTmp", K(g(NR_WRITEBACK_TEMP)))
 	// vm_commit_limit(): overcommit_ratio 50 of RAM plus swap.
-	line("CommitLimit", K(int64(s.totalramPages)*50/100+s.nrSwapPages()))
+	line("CommitLimit", K(int64(s.totalramPages)*50/100+s.swap.totalSwapPages))
 	line("Committed_AS", 0)
 	line("VmallocTotal", 34359738367)
 	line("VmallocUsed", 0)
@@ -313,4 +312,19 @@ func (s *System) directMapCounts() (n4k, n2m, n1g int64) {
 		n4k += int64(end - start)
 	}
 	return
+}
+
+// procSwaps is /proc/swaps (swap_show, mm/swapfile.c): a header, then each
+// swap area in use by type: its path padded to 40 columns, its kind, size
+// and use in KiB, and its priority.
+func (s *System) procSwaps(b *strings.Builder) {
+	b.WriteString("Filename\t\t\t\tType\t\tSize\tUsed\tPriority\n")
+	for _, si := range s.Swaps() {
+		pad := 1
+		if len(si.Name) < 40 {
+			pad = 40 - len(si.Name)
+		}
+		fmt.Fprintf(b, "%s%*s%s\t%d\t%d\t%d\n", si.Name, pad, " ", "partition",
+			si.Pages<<(PAGE_SHIFT-10), si.InusePages<<(PAGE_SHIFT-10), si.Prio)
+	}
 }

@@ -153,19 +153,27 @@ func (s *System) pageAddNewAnonRmap(pfn uint64, vma *VMArea, address uint64) {
 	s.addPageToUnevictableList(pfn)
 }
 
-// pageAddAnonRmap is page_add_anon_rmap() (do_page_add_anon_rmap with
-// exclusive 0): one more PTE maps an existing anon page. The page must be
-// locked.
+// pageAddAnonRmap is page_add_anon_rmap(): do_page_add_anon_rmap with
+// exclusive 0.
 func (s *System) pageAddAnonRmap(pfn uint64, vma *VMArea, address uint64) {
+	s.doPageAddAnonRmap(pfn, vma, address, false) // swap hook: exclusive split out
+}
+
+// doPageAddAnonRmap is do_page_add_anon_rmap(): one more PTE maps an
+// existing anon page (or a swap-cache page coming back); the first mapping
+// counts in NR_ANON_PAGES and points the page at the VMA's anon_vma (its
+// own one if exclusive, as do_swap_page asks for a page it may write). The
+// page must be locked.
+func (s *System) doPageAddAnonRmap(pfn uint64, vma *VMArea, address uint64, exclusive bool) {
 	p := &s.pages[pfn]
 	p.mapcount++
 	first := p.mapcount == 1
 	if first {
 		s.PageZone(p).__modZonePageState(NR_ANON_PAGES, 1)
 	}
-	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 1002)
+	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 1006)
 	if first {
-		s.__pageSetAnonRmap(pfn, vma, address, false)
+		s.__pageSetAnonRmap(pfn, vma, address, exclusive)
 	}
 }
 
@@ -347,4 +355,106 @@ func (s *System) pageMkclean(pfn uint64) bool {
 		return SWAP_AGAIN
 	}, func(v *VMArea) bool { return v.Flags&VM_SHARED == 0 }, nil)
 	return cleaned > 0
+}
+
+// try_to_unmap flags, enum ttu_flags (include/linux/rmap.h).
+const (
+	TTU_UNMAP           = 1
+	TTU_MIGRATION       = 2
+	TTU_MUNLOCK         = 4
+	TTU_IGNORE_MLOCK    = 1 << 8
+	TTU_IGNORE_ACCESS   = 1 << 9
+	TTU_IGNORE_HWPOISON = 1 << 10
+)
+
+// tryToUnmapOne is try_to_unmap_one() (swap): unmap the page from one VMA.
+// A VM_LOCKED VMA mlocks the page instead (SWAP_MLOCK); a young PTE, unless
+// TTU_IGNORE_ACCESS, keeps it (SWAP_FAIL). Otherwise the PTE is cleared,
+// its dirty bit goes to the page, and an anon page leaves its swap entry
+// (a new swap reference, MM_ANONPAGES to MM_SWAPENTS) or, for migration,
+// a migration entry; a file page just goes (MM_FILEPAGES). The mapping's
+// page reference is dropped.
+//
+// Model: hwpoison, pte_unused (s390) and mmu notifiers are not modeled;
+// mmap_sem is not modeled, so the VM_LOCKED recheck always runs.
+func (s *System) tryToUnmapOne(pfn uint64, v *VMArea, address uint64, flags int) int {
+	m := v.mm
+	p := &s.pages[pfn]
+	ptep := s.pageCheckAddress(pfn, m, address)
+	if ptep == nil {
+		return SWAP_AGAIN
+	}
+	if flags&TTU_IGNORE_MLOCK == 0 {
+		if v.Flags&VM_LOCKED != 0 {
+			// out_mlock
+			if v.Flags&VM_LOCKED != 0 {
+				s.mlockVMAPage(pfn)
+				return SWAP_MLOCK
+			}
+			return SWAP_AGAIN
+		}
+		if flags&TTU_MUNLOCK != 0 {
+			return SWAP_AGAIN
+		}
+	}
+	if flags&TTU_IGNORE_ACCESS == 0 && ptep.young() {
+		*ptep = ptep.mkold() // ptep_clear_flush_young_notify
+		return SWAP_FAIL
+	}
+	pteval := *ptep
+	*ptep = 0 // ptep_clear_flush
+	if pteval.dirty() {
+		s.setPageDirty(pfn)
+	}
+	switch {
+	case p.PageAnon():
+		entry := swpEntryFromVal(p.private)
+		if p.PageSwapCache() {
+			if s.swapDuplicate(entry) < 0 {
+				*ptep = pteval
+				return SWAP_FAIL
+			}
+			m.rss[MM_ANONPAGES]--
+			m.rss[MM_SWAPENTS]++
+		} else {
+			if flags&TTU_MIGRATION == 0 {
+				s.bug("mm/rmap.c", 1233)
+			}
+			// make_migration_entry
+			entry = swpEntry{Type: SWP_MIGRATION_READ, Offset: pfn}
+			if pteval.write() {
+				entry.Type = SWP_MIGRATION_WRITE
+			}
+		}
+		*ptep = swpEntryToPte(entry)
+	case flags&TTU_MIGRATION != 0:
+		entry := swpEntry{Type: SWP_MIGRATION_READ, Offset: pfn}
+		if pteval.write() {
+			entry.Type = SWP_MIGRATION_WRITE
+		}
+		*ptep = swpEntryToPte(entry)
+	default:
+		m.rss[MM_FILEPAGES]--
+	}
+	s.pageRemoveRmap(pfn)
+	s.PutPage(pfn)
+	return SWAP_AGAIN
+}
+
+// tryToUnmap is try_to_unmap(): unmap the locked page from every VMA the
+// reverse map finds, stopping once it is unmapped or a VMA refuses.
+// SWAP_SUCCESS if no mapping is left, else SWAP_AGAIN, SWAP_FAIL or
+// SWAP_MLOCK.
+//
+// Model: nonlinear file VMAs are not modeled; exec's temporary stack VMA
+// (invalid_migration_vma) never exists.
+func (s *System) tryToUnmap(pfn uint64, flags int) int {
+	p := &s.pages[pfn]
+	ret := s.rmapWalk(pfn, func(v *VMArea, address uint64) int {
+		return s.tryToUnmapOne(pfn, v, address, flags)
+	}, nil, func() bool { return p.mapcount <= 0 })
+	if ret != SWAP_MLOCK && p.mapcount <= 0 {
+		ret = SWAP_SUCCESS
+	}
+	return ret
 }

@@ -530,3 +530,16 @@ func traceLRUFlags(p *Page) string {
 		pick(p.flags&PAGE_FLAGS_PRIVATE != 0, 'B', ' '),
 	})
 }
+
+// swapSetup is swap_setup(): the swap cache's address_space and backing
+// device, and page_cluster, the log2 of the swap-in readahead window (2
+// below 16 MiB of RAM, else 3: 8 pages).
+func (s *System) swapSetup() {
+	s.swapperSpace = s.newSwapperSpace()
+	s.swap.readaheadHits = 4 // swapin_readahead_hits starts at 4
+	if megs := s.totalramPages >> (20 - PAGE_SHIFT); megs < 16 {
+		s.swap.pageCluster = 2
+	} else {
+		s.swap.pageCluster = 3
+	}
+}

@@ -65,8 +65,11 @@ type System struct {
 	// by index (0 is NULL); radixSlab holds every page-cache tree's nodes.
 	mappings  []*AddressSpace
 	radixSlab *RadixNodeSlab
-	// swapperSpace is the swap cache's address_space (nil without swap).
+	// swapperSpace is the swap cache's address_space (swap_state.go),
+	// made by swap_setup at boot; swap holds the swap areas and the rest
+	// of the swap globals (swapfile.go).
 	swapperSpace *AddressSpace
+	swap         swapState
 	// dirty holds the vm.dirty_* sysctls; bdpRatelimits counts pages
 	// dirtied since balance_dirty_pages last looked.
 	dirty         DirtySysctls
@@ -92,8 +95,13 @@ type System struct {
 	// tracer collects tracepoint events when enabled.
 	tracer *Tracer
 	// memdie holds the tasks with TIF_MEMDIE set: OOM victims, which may
-	// use the reserves to exit.
-	memdie map[*sim.Task]bool
+	// use the reserves to exit; sigkill those sent SIGKILL.
+	memdie  map[*sim.Task]bool
+	sigkill map[*sim.Task]bool
+	// procs are the user processes the OOM killer may choose from.
+	procs []*OOMProcess
+	// oom_kill_process's rate limit.
+	oomRSBegin, oomRSPrinted int64
 
 	log   *klog.Log
 	sched *sim.Scheduler
