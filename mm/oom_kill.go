@@ -211,4 +211,4 @@ func (s *System) outOfMemory(zl *zonelist, gfp GFP, order uint) {
 }
 
 // totalSwapPagesForOOM is total_swap_pages as constrained_alloc adds it.
-func (s *System) totalSwapPagesForOOM() int64 { return s.nrSwapPages() }
+func (s *System) totalSwapPagesForOOM() int64 { return s.totalSwapPages() }

@@ -105,7 +105,7 @@ func TestShmemWritepageToSwap(t *testing.T) {
 
 		s.isolateLRUPage(pfn)
 		s.lockPage(pfn)
-		if r := s.pageout(pfn, f.m); r != PAGE_SUCCESS {
+		if r := s.pageout(pfn, f.m, &scanControl{gfpMask: GFP_KERNEL}); r != PAGE_SUCCESS {
 			t.Fatalf("pageout = %d", r)
 		}
 		e, ok := f.m.tree.Lookup(1)
@@ -177,7 +177,7 @@ func TestShmemWritepageWithoutSwap(t *testing.T) {
 		s.LRUAddDrainAll()
 		s.isolateLRUPage(pfn)
 		s.lockPage(pfn)
-		if r := s.pageout(pfn, f.m); r != PAGE_ACTIVATE {
+		if r := s.pageout(pfn, f.m, &scanControl{gfpMask: GFP_KERNEL}); r != PAGE_ACTIVATE {
 			t.Fatalf("pageout = %d, want PAGE_ACTIVATE", r)
 		}
 		p := s.Page(pfn)

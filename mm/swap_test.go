@@ -181,7 +181,7 @@ func TestAnonSwapOutAndIn(t *testing.T) {
 		}
 		// pageout: clear_page_dirty_for_io, SetPageReclaim, ->writepage.
 		pswpout := s.vmEvents[PSWPOUT]
-		if r := s.pageout(pfn, s.pageMapping(pfn)); r != PAGE_SUCCESS {
+		if r := s.pageout(pfn, s.pageMapping(pfn), &scanControl{gfpMask: GFP_KERNEL}); r != PAGE_SUCCESS {
 			t.Fatalf("pageout = %d", r)
 		}
 		if s.vmEvents[PSWPOUT] != pswpout+1 || !p.PageWriteback() || p.PageLocked() || p.PageDirty() {
@@ -345,7 +345,7 @@ func TestMunmapFreesSwap(t *testing.T) {
 		s.lockPage(pfn1)
 		s.addToSwap(pfn1)
 		s.tryToUnmap(pfn1, TTU_UNMAP|TTU_IGNORE_ACCESS)
-		if r := s.pageout(pfn1, s.pageMapping(pfn1)); r != PAGE_SUCCESS {
+		if r := s.pageout(pfn1, s.pageMapping(pfn1), &scanControl{gfpMask: GFP_KERNEL}); r != PAGE_SUCCESS {
 			t.Fatalf("pageout = %d", r)
 		}
 		s.WaitOnPageWriteback(pfn1)

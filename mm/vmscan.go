@@ -2,39 +2,166 @@
 
 package mm
 
-// mm/vmscan.c: the allocator's entry points into reclaim. LRU lists, kswapd
-// and the shrink_* functions are built on the page cache and anonymous
-// memory (issues 3 and 4); until then no page can be on an LRU list, so
-// reclaim has nothing it could scan.
+import (
+	"fmt"
 
-// wakeupKswapd is wakeup_kswapd(): record the order and classzone kswapd
-// should balance for, and wake it if the zone is not balanced.
+	"pagesim/klog"
+	"pagesim/sim"
+)
+
+// mm/vmscan.c: page reclaim. kswapd balances each node's zones to their
+// high watermarks in the background; an allocation that fails its
+// watermarks reclaims directly (try_to_free_pages). Both scan the LRU
+// lists in proportion to their size and the anon/file balance
+// (get_scan_count), age active pages onto the inactive lists
+// (shrink_active_list) and try to free inactive ones (shrink_page_list):
+// unmap them, write dirty ones (only kswapd writes file pages, and only
+// once the zone is flagged as having dirty pages at its LRU tail), put
+// anonymous ones in swap, and free what is clean.
 //
-// Model: no kswapd thread runs yet, so nothing waits on kswapd_wait and,
-// as in the kernel when the queue is empty, the wake-up returns early.
-func (s *System) wakeupKswapd(z *Zone, order uint, classzoneIdx int) {
-	if !z.populatedZone() {
-		return
-	}
-	nd := z.node
-	if nd.kswapdMaxOrder < order {
-		nd.kswapdMaxOrder = order
-		nd.classzoneIdx = min(nd.classzoneIdx, classzoneIdx)
-	}
-	if nd.kswapdWait.Len() == 0 {
-		return
-	}
+// Model, for the whole file: there is one lruvec per zone (no memcg), no
+// slab shrinkers, no soft limits and no vmpressure notifications.
+
+// Reclaim constants (SWAP_CLUSTER_MAX is the batch).
+const (
+	SWAP_CLUSTER_MAX              = 32
+	DEF_PRIORITY                  = 12
+	KSWAPD_ZONE_BALANCE_GAP_RATIO = 100
+)
+
+// isolate_mode_t bits.
+const (
+	ISOLATE_CLEAN         = 0x1
+	ISOLATE_UNMAPPED      = 0x2
+	ISOLATE_ASYNC_MIGRATE = 0x4
+	ISOLATE_UNEVICTABLE   = 0x8
+)
+
+// Zone flags, enum zone_flags.
+const (
+	ZONE_RECLAIM_LOCKED = iota
+	ZONE_OOM_LOCKED
+	ZONE_CONGESTED
+	ZONE_TAIL_LRU_DIRTY
+	ZONE_WRITEBACK
+)
+
+// scanControl is struct scan_control.
+type scanControl struct {
+	nrScanned, nrReclaimed, nrToReclaim uint64
+	hibernationMode                     bool
+	gfpMask                             GFP
+	mayWritepage, mayUnmap, maySwap     bool
+	order                               int
+	priority                            int
+	swappiness                          int
 }
 
-// tryToFreePages is try_to_free_pages(): direct reclaim for an allocation
-// that failed its watermarks. It returns the pages reclaimed.
-//
-// Model: do_try_to_free_pages counts the stall; with no LRU lists and no
-// shrinkers modeled yet there is nothing to scan, so it reclaims nothing.
-// Issue 4 replaces the body with shrink_zones and the rest of vmscan.c.
-func (s *System) tryToFreePages(zl *zonelist, order uint, gfp GFP) uint64 {
-	s.countVMEvent(ALLOCSTALL)
-	return 0
+func (z *Zone) setFlag(f int)       { z.flags |= 1 << f }
+func (z *Zone) clearZoneFlag(f int) { z.flags &^= 1 << f }
+func (z *Zone) testFlag(f int) bool { return z.flags&(1<<f) != 0 }
+
+// currentIsKswapd is current_is_kswapd().
+func (s *System) currentIsKswapd() bool { return s.current().Flags&sim.PF_KSWAPD != 0 }
+
+// getLRUSize is get_lru_size().
+func (z *Zone) getLRUSize(lru int) uint64 {
+	return uint64(z.zonePageState(NR_LRU_BASE + ZoneStatItem(lru)))
+}
+
+// isFileLRU and isActiveLRU are is_file_lru() and is_active_lru().
+func isFileLRU(lru int) bool   { return lru == LRU_INACTIVE_FILE || lru == LRU_ACTIVE_FILE }
+func isActiveLRU(lru int) bool { return lru == LRU_ACTIVE_ANON || lru == LRU_ACTIVE_FILE }
+
+// isPageCacheFreeable is is_page_cache_freeable(): only the isolating
+// caller, the cache and any buffers hold the page.
+func (s *System) isPageCacheFreeable(pfn uint64) bool {
+	p := &s.pages[pfn]
+	return p.count-b2i32(p.flags&PAGE_FLAGS_PRIVATE != 0) == 2
+}
+
+// totalSwapPages is total_swap_pages.
+func (s *System) totalSwapPages() int64 { return s.swap.totalSwapPages }
+
+// mayWriteToQueue is may_write_to_queue(): PF_SWAPWRITE tasks (kswapd)
+// always may; others only to an uncongested device.
+func (s *System) mayWriteToQueue(bdi *BackingDevInfo) bool {
+	if s.current().Flags&sim.PF_SWAPWRITE != 0 {
+		return true
+	}
+	return !bdi.Congested[0]
+}
+
+// pageout results.
+const (
+	PAGE_KEEP = iota
+	PAGE_ACTIVATE
+	PAGE_SUCCESS
+	PAGE_CLEAN
+)
+
+// pageout is pageout(): write a dirty page through ->writepage, marked
+// PG_reclaim so that its writeback completion rotates it for reclaim.
+func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
+	p := &s.pages[pfn]
+	if !s.isPageCacheFreeable(pfn) {
+		return PAGE_KEEP
+	}
+	if m == nil {
+		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
+			if op, ok := s.pageMappingOps(pfn).(ReleasePageOp); ok && op.ReleasePage(s, pfn, 0) {
+				p.clearFlag(PG_dirty)
+				s.logf(klog.KernInfo, "pageout: orphaned page\n")
+				return PAGE_CLEAN
+			}
+		}
+		return PAGE_KEEP
+	}
+	if !s.mayWriteToQueue(m.BDI) {
+		return PAGE_KEEP
+	}
+	if s.ClearPageDirtyForIO(pfn) {
+		wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: SWAP_CLUSTER_MAX, RangeEnd: LLONG_MAX, ForReclaim: true}
+		p.setFlag(PG_reclaim)
+		res := m.Ops.Writepage(s, pfn, wbc)
+		if res < 0 {
+			// handle_write_error
+			s.lockPage(pfn)
+			if s.pageMapping(pfn) == m {
+				m.Flags |= AS_EIO
+			}
+			s.unlockPage(pfn)
+		}
+		if res == AOP_WRITEPAGE_ACTIVATE {
+			p.clearFlag(PG_reclaim)
+			return PAGE_ACTIVATE
+		}
+		if !p.PageWriteback() {
+			p.clearFlag(PG_reclaim)
+		}
+		if s.tracer != nil {
+			s.emit("mm_vmscan_writepage", "page=%016x pfn=%d flags=%s", pagePtr(pfn), pfn, traceReclaimFlags(p))
+		}
+		s.pfnZone(pfn).modZonePageState(NR_VMSCAN_WRITE, 1)
+		return PAGE_SUCCESS
+	}
+	return PAGE_CLEAN
+}
+
+// pageMappingOps returns the ops of the page's mapping (nil for none).
+func (s *System) pageMappingOps(pfn uint64) AddressSpaceOps {
+	if m := s.pageMapping(pfn); m != nil {
+		return m.Ops
+	}
+	return nil
+}
+
+// traceReclaimFlags is trace_reclaim_flags().
+func traceReclaimFlags(p *Page) string {
+	if p.pageIsFileCache() {
+		return "RECLAIM_WB_FILE|RECLAIM_WB_ASYNC"
+	}
+	return "RECLAIM_WB_ANON|RECLAIM_WB_ASYNC"
 }
 
 // __removeMapping is __remove_mapping() (swap): the end of
@@ -72,63 +199,1187 @@ func (s *System) __removeMapping(m *AddressSpace, pfn uint64, reclaimed bool) bo
 	return true
 }
 
-// pageout() results, enum pageout_t.
+// RemoveMapping is remove_mapping(): __remove_mapping, then the count is
+// unfrozen to the caller's one reference.
+func (s *System) RemoveMapping(m *AddressSpace, pfn uint64) bool {
+	if s.__removeMapping(m, pfn, false) {
+		s.pages[pfn].count = 1
+		return true
+	}
+	return false
+}
+
+// page_check_references results.
 const (
-	PAGE_KEEP     = iota // failed to write page out, page is locked
-	PAGE_ACTIVATE        // move page to the active list, page is locked
-	PAGE_SUCCESS         // sent for writeback, page is unlocked
-	PAGE_CLEAN           // page is clean and locked
+	PAGEREF_RECLAIM = iota
+	PAGEREF_RECLAIM_CLEAN
+	PAGEREF_KEEP
+	PAGEREF_ACTIVATE
 )
 
-// isPageCacheFreeable is is_page_cache_freeable(): only the isolating
-// caller, the cache and any buffers hold the page.
-func (s *System) isPageCacheFreeable(pfn uint64) bool {
+// pageCheckReferences is page_check_references(): a page referenced
+// through its PTEs is activated if swap-backed, used twice, mapped more
+// than once or executable, else kept once more; an unmapped file page only
+// referenced through the page cache may be reclaimed if clean.
+func (s *System) pageCheckReferences(pfn uint64, sc *scanControl) int {
+	referencedPtes, vmFlags := s.pageReferenced(pfn, true)
 	p := &s.pages[pfn]
-	return p.count-b2i32(p.flags&PAGE_FLAGS_PRIVATE != 0) == 2
+	referencedPage := p.testClearFlag(PG_referenced)
+	if vmFlags&VM_LOCKED != 0 {
+		return PAGEREF_RECLAIM
+	}
+	if referencedPtes != 0 {
+		if p.PageSwapBacked() {
+			return PAGEREF_ACTIVATE
+		}
+		p.setFlag(PG_referenced)
+		if referencedPage || referencedPtes > 1 {
+			return PAGEREF_ACTIVATE
+		}
+		if vmFlags&VM_EXEC != 0 {
+			return PAGEREF_ACTIVATE
+		}
+		return PAGEREF_KEEP
+	}
+	if referencedPage && !p.PageSwapBacked() {
+		return PAGEREF_RECLAIM_CLEAN
+	}
+	return PAGEREF_RECLAIM
 }
 
-// pageout is pageout() (swap): reclaim's write of a dirty, locked page
-// through ->writepage with for_reclaim set and PG_reclaim, so that the
-// page goes to the tail of the inactive list when the write completes.
-//
-// Model: may_write_to_queue always says yes (the swap and shmem backing
-// devices are never congested, as the kernel's comment says of
-// swap_backing_dev_info); orphaned pages with buffers are not modeled.
-func (s *System) pageout(pfn uint64, m *AddressSpace) int {
+// pageCheckDirtyWriteback is page_check_dirty_writeback(): the page's own
+// flags (no filesystem in the model has ->is_dirty_writeback).
+func (s *System) pageCheckDirtyWriteback(pfn uint64) (dirty, writeback bool) {
 	p := &s.pages[pfn]
-	if !s.isPageCacheFreeable(pfn) {
-		return PAGE_KEEP
-	}
-	if m == nil {
-		return PAGE_KEEP
-	}
-	if !s.ClearPageDirtyForIO(pfn) {
-		return PAGE_CLEAN
-	}
-	wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: SWAP_CLUSTER_MAX, RangeStart: 0, RangeEnd: LLONG_MAX, ForReclaim: true}
-	p.setFlag(PG_reclaim) // SetPageReclaim
-	res := m.Ops.Writepage(s, pfn, wbc)
-	if res < 0 {
-		// handle_write_error
-		s.lockPage(pfn)
-		if s.pageMapping(pfn) == m {
-			m.Flags |= AS_EIO
+	return p.PageDirty(), p.PageWriteback()
+}
+
+// shrinkStats are the counts shrink_page_list returns by pointer.
+type shrinkStats struct {
+	nrDirty, nrUnqueuedDirty, nrCongested, nrWriteback, nrImmediate uint64
+}
+
+// shrinkPageList is shrink_page_list(): try to free each isolated page.
+// Pages not freed come back in the returned list for putback.
+func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFlags int, forceReclaim bool, st *shrinkStats) (nrReclaimed uint64, ret []uint64) {
+	var freePages []uint64
+	pgactivate := uint64(0)
+	s.condResched()
+	for _, pfn := range pages {
+		p := &s.pages[pfn]
+		references := PAGEREF_RECLAIM_CLEAN
+		s.condResched()
+		if !s.trylockPage(pfn) {
+			ret = append(ret, pfn) // keep
+			continue
+		}
+		s.vmBugOnPage(p.PageActive(), pfn, "PageActive(page)", "mm/vmscan.c", 878)
+		s.vmBugOnPage(s.PageZone(p) != z, pfn, "page_zone(page) != zone", "mm/vmscan.c", 879)
+		sc.nrScanned++
+		mapping := s.pageMapping(pfn)
+		var mayEnterFS bool
+		if !s.pageEvictable(pfn) {
+			goto cullMlocked
+		}
+		if !sc.mayUnmap && p.mapcount > 0 {
+			goto keepLocked
+		}
+		if p.mapcount > 0 || p.PageSwapCache() {
+			sc.nrScanned++
+		}
+		mayEnterFS = sc.gfpMask&GFP_FS != 0 || (p.PageSwapCache() && sc.gfpMask&GFP_IO != 0)
+		{
+			dirty, writeback := s.pageCheckDirtyWriteback(pfn)
+			if dirty || writeback {
+				st.nrDirty++
+			}
+			if dirty && !writeback {
+				st.nrUnqueuedDirty++
+			}
+			if (mapping != nil && mapping.BDI.Congested[0]) || (writeback && p.PageReclaimFlag()) {
+				st.nrCongested++
+			}
+		}
+		if p.PageWriteback() {
+			if s.currentIsKswapd() && p.PageReclaimFlag() && z.testFlag(ZONE_WRITEBACK) {
+				st.nrImmediate++
+				goto keepLocked
+			}
+			// global reclaim: mark and move on.
+			p.setFlag(PG_reclaim)
+			st.nrWriteback++
+			goto keepLocked
+		}
+		if !forceReclaim {
+			references = s.pageCheckReferences(pfn, sc)
+		}
+		switch references {
+		case PAGEREF_ACTIVATE:
+			goto activateLocked
+		case PAGEREF_KEEP:
+			goto keepLocked
+		}
+		// Anonymous memory goes to swap first.
+		if p.PageAnon() && !p.PageSwapCache() {
+			if sc.gfpMask&GFP_IO == 0 {
+				goto keepLocked
+			}
+			if !s.addToSwap(pfn) {
+				goto activateLocked
+			}
+			mayEnterFS = true
+			mapping = s.pageMapping(pfn)
+		}
+		if p.mapcount > 0 && mapping != nil {
+			switch s.tryToUnmap(pfn, ttuFlags) {
+			case SWAP_FAIL:
+				goto activateLocked
+			case SWAP_AGAIN:
+				goto keepLocked
+			case SWAP_MLOCK:
+				goto cullMlocked
+			}
+		}
+		if p.PageDirty() {
+			// Only kswapd writes file pages, and only when the zone's
+			// LRU tail is full of them: direct reclaim never calls
+			// ->writepage on a page_is_file_cache() page.
+			if p.pageIsFileCache() && (!s.currentIsKswapd() || !z.testFlag(ZONE_TAIL_LRU_DIRTY)) {
+				z.modZonePageState(NR_VMSCAN_IMMEDIATE, 1)
+				p.setFlag(PG_reclaim)
+				goto keepLocked
+			}
+			if references == PAGEREF_RECLAIM_CLEAN || !mayEnterFS || !sc.mayWritepage {
+				goto keepLocked
+			}
+			switch s.pageout(pfn, mapping, sc) {
+			case PAGE_KEEP:
+				goto keepLocked
+			case PAGE_ACTIVATE:
+				goto activateLocked
+			case PAGE_SUCCESS:
+				if p.PageWriteback() || p.PageDirty() {
+					ret = append(ret, pfn) // keep
+					continue
+				}
+				if !s.trylockPage(pfn) {
+					ret = append(ret, pfn)
+					continue
+				}
+				if p.PageDirty() || p.PageWriteback() {
+					goto keepLocked
+				}
+				mapping = s.pageMapping(pfn)
+			}
+		}
+		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
+			if !s.tryToReleasePage(pfn, sc.gfpMask) {
+				goto activateLocked
+			}
+			if mapping == nil && p.count == 1 {
+				s.unlockPage(pfn)
+				if s.putPageTestzero(pfn) {
+					goto freeIt
+				}
+				nrReclaimed++
+				continue
+			}
+		}
+		if mapping == nil || !s.__removeMapping(mapping, pfn, true) {
+			goto keepLocked
+		}
+		p.clearFlag(PG_locked) // __clear_page_locked
+	freeIt:
+		nrReclaimed++
+		if s.hist != nil {
+			s.hist.add(s, pfn, "reclaimed by "+s.current().Comm)
+		}
+		freePages = append(freePages, pfn)
+		continue
+	cullMlocked:
+		if p.PageSwapCache() {
+			s.tryToFreeSwap(pfn)
 		}
 		s.unlockPage(pfn)
+		s.putbackLRUPage(pfn)
+		continue
+	activateLocked:
+		if p.PageSwapCache() && s.vmSwapFull() {
+			s.tryToFreeSwap(pfn)
+		}
+		s.vmBugOnPage(p.PageActive(), pfn, "PageActive(page)", "mm/vmscan.c", 1107)
+		p.setFlag(PG_active)
+		pgactivate++
+	keepLocked:
+		s.unlockPage(pfn)
+		ret = append(ret, pfn)
+		s.vmBugOnPage(p.PageLRU() || p.PageUnevictable(), pfn, "PageLRU(page) || PageUnevictable(page)", "mm/vmscan.c", 1114)
 	}
-	if res == AOP_WRITEPAGE_ACTIVATE {
-		p.clearFlag(PG_reclaim)
-		return PAGE_ACTIVATE
+	// list_add reversed the free list; free_hot_cold_page_list frees cold.
+	for i, j := 0, len(freePages)-1; i < j; i, j = i+1, j-1 {
+		freePages[i], freePages[j] = freePages[j], freePages[i]
 	}
-	if !p.PageWriteback() {
-		p.clearFlag(PG_reclaim) // synchronous write or broken a_ops
-	}
-	s.PageZone(p).modZonePageState(NR_VMSCAN_WRITE, 1)
-	return PAGE_SUCCESS
+	s.FreeHotColdPageList(freePages, true)
+	s.countVMEvents(PGACTIVATE, pgactivate)
+	return nrReclaimed, ret
 }
 
-// SWAP_CLUSTER_MAX is the reclaim batch (include/linux/swap.h).
-const SWAP_CLUSTER_MAX = 32
+// tryToReleasePage is try_to_release_page(): the filesystem drops the
+// page's buffers if it can.
+func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
+	p := &s.pages[pfn]
+	if p.PageWriteback() {
+		return false
+	}
+	if m := s.pageMapping(pfn); m != nil {
+		if op, ok := m.Ops.(ReleasePageOp); ok {
+			return op.ReleasePage(s, pfn, gfp)
+		}
+	}
+	return false
+}
+
+// __isolateLRUPage is __isolate_lru_page(): 0, or -EINVAL (not on an LRU
+// or unevictable), or -EBUSY (mode excludes it, or it is being freed).
+func (s *System) __isolateLRUPage(pfn uint64, mode int) int {
+	p := &s.pages[pfn]
+	if !p.PageLRU() {
+		return -22
+	}
+	if p.PageUnevictable() && mode&ISOLATE_UNEVICTABLE == 0 {
+		return -22
+	}
+	if mode&(ISOLATE_CLEAN|ISOLATE_ASYNC_MIGRATE) != 0 {
+		if p.PageWriteback() {
+			return -16
+		}
+		if p.PageDirty() {
+			if mode&ISOLATE_CLEAN != 0 {
+				return -16
+			}
+			if m := s.pageMapping(pfn); m != nil {
+				if _, ok := m.Ops.(MigratepageOp); !ok {
+					return -16
+				}
+			}
+		}
+	}
+	if mode&ISOLATE_UNMAPPED != 0 && p.mapcount > 0 {
+		return -16
+	}
+	if s.getPageUnlessZero(pfn) {
+		p.clearFlag(PG_lru)
+		return 0
+	}
+	return -16
+}
+
+// MigratepageOp is ->migratepage (used by isolation here; migration
+// arrives with issue 5).
+type MigratepageOp interface {
+	Migratepage(s *System, m *AddressSpace, newpfn, pfn uint64, mode MigrateMode) int
+}
+
+// isolateLRUPages is isolate_lru_pages(): take up to nrToScan pages from
+// the tail of the list; pages that may not be isolated go back to its head.
+func (s *System) isolateLRUPages(nrToScan uint64, z *Zone, sc *scanControl, mode int, lru int) (taken []uint64, scanned uint64) {
+	src := z.lruvec.lists[lru]
+	for ; scanned < nrToScan && !s.listEmpty(src); scanned++ {
+		pfn := uint64(s.listLast(src))
+		s.vmBugOnPage(!s.pages[pfn].PageLRU(), pfn, "!PageLRU(page)", "mm/vmscan.c", 1246)
+		switch s.__isolateLRUPage(pfn, mode) {
+		case 0:
+			s.listUnlink(uint32(pfn))
+			taken = append(taken, pfn)
+		case -16:
+			s.listMove(uint32(pfn), src)
+		default:
+			s.bug("mm/vmscan.c", 1267)
+		}
+	}
+	if s.tracer != nil {
+		s.emit("mm_vmscan_lru_isolate", "isolate_mode=%d order=%d nr_requested=%d nr_scanned=%d nr_taken=%d file=%d",
+			mode, sc.order, nrToScan, scanned, len(taken), b2i(isFileLRU(lru)))
+	}
+	return taken, scanned
+}
+
+// tooManyIsolated is too_many_isolated(): direct reclaimers wait while
+// more pages are isolated than (an eighth of, for __GFP_IO|__GFP_FS) the
+// inactive list.
+func (s *System) tooManyIsolated(z *Zone, file bool, sc *scanControl) bool {
+	if s.currentIsKswapd() {
+		return false
+	}
+	var inactive, isolated int64
+	if file {
+		inactive = z.zonePageState(NR_INACTIVE_FILE)
+		isolated = z.zonePageState(NR_ISOLATED_FILE)
+	} else {
+		inactive = z.zonePageState(NR_INACTIVE_ANON)
+		isolated = z.zonePageState(NR_ISOLATED_ANON)
+	}
+	if sc.gfpMask&GFP_IOFS == GFP_IOFS {
+		inactive >>= 3
+	}
+	return isolated > inactive
+}
+
+// putbackInactivePages is putback_inactive_pages(): back onto the LRU
+// lists (activated ones count as rotated); pages whose last reference
+// that was are returned for freeing.
+func (s *System) putbackInactivePages(z *Zone, pages []uint64) (toFree []uint64) {
+	for _, pfn := range pages {
+		p := &s.pages[pfn]
+		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1380)
+		if !s.pageEvictable(pfn) {
+			s.putbackLRUPage(pfn)
+			continue
+		}
+		p.setFlag(PG_lru)
+		lru := p.pageLRU()
+		s.addPageToLRUList(pfn, z, lru)
+		if isActiveLRU(lru) {
+			z.lruvec.reclaimStat.recentRotated[b2i(isFileLRU(lru))]++
+		}
+		if s.putPageTestzero(pfn) {
+			p.clearFlag(PG_lru)
+			p.clearFlag(PG_active)
+			s.delPageFromLRUList(pfn, z, lru)
+			toFree = append([]uint64{pfn}, toFree...)
+		}
+	}
+	return toFree
+}
+
+// congestionWait is congestion_wait(): sleep up to timeout jiffies (woken
+// early when a queue leaves congestion).
+func (s *System) congestionWait(timeout int64) {
+	s.countVMEventNone()
+	if s.sched != nil && s.sched.Current() != nil {
+		s.current().WaitTimeout(&s.congestionWqh, timeout*1e9/HZ)
+	}
+}
+
+// countVMEventNone exists so congestion_wait is visible in profiles; no
+// vmstat event counts it in v3.16.
+func (s *System) countVMEventNone() {}
+
+// shrinkInactiveList is shrink_inactive_list().
+func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, lru int) uint64 {
+	file := isFileLRU(lru)
+	for s.tooManyIsolated(z, file, sc) {
+		s.congestionWait(HZ / 10)
+	}
+	s.LRUAddDrain()
+	mode := 0
+	if !sc.mayUnmap {
+		mode |= ISOLATE_UNMAPPED
+	}
+	if !sc.mayWritepage {
+		mode |= ISOLATE_CLEAN
+	}
+	taken, scanned := s.isolateLRUPages(nrToScan, z, sc, mode, lru)
+	nrTaken := int64(len(taken))
+	z.__modZonePageState(NR_LRU_BASE+ZoneStatItem(lru), -nrTaken)
+	z.__modZonePageState(NR_ISOLATED_ANON+ZoneStatItem(b2i(file)), nrTaken)
+	z.pagesScanned += scanned
+	if s.currentIsKswapd() {
+		s.countZoneVMEvents(PGSCAN_KSWAPD_NORMAL, z, scanned)
+	} else {
+		s.countZoneVMEvents(PGSCAN_DIRECT_NORMAL, z, scanned)
+	}
+	if nrTaken == 0 {
+		return 0
+	}
+	var st shrinkStats
+	nrReclaimed, back := s.shrinkPageList(taken, z, sc, TTU_UNMAP, false, &st)
+	z.lruvec.reclaimStat.recentScanned[b2i(file)] += uint64(nrTaken)
+	if s.currentIsKswapd() {
+		s.countZoneVMEvents(PGSTEAL_KSWAPD_NORMAL, z, nrReclaimed)
+	} else {
+		s.countZoneVMEvents(PGSTEAL_DIRECT_NORMAL, z, nrReclaimed)
+	}
+	toFree := s.putbackInactivePages(z, back)
+	z.__modZonePageState(NR_ISOLATED_ANON+ZoneStatItem(b2i(file)), -nrTaken)
+	s.FreeHotColdPageList(toFree, true)
+	if st.nrWriteback != 0 && st.nrWriteback == uint64(nrTaken) {
+		z.setFlag(ZONE_WRITEBACK)
+	}
+	if st.nrDirty != 0 && st.nrDirty == st.nrCongested {
+		z.setFlag(ZONE_CONGESTED)
+	}
+	if st.nrUnqueuedDirty == uint64(nrTaken) {
+		z.setFlag(ZONE_TAIL_LRU_DIRTY)
+	}
+	if st.nrImmediate != 0 && s.currentMayThrottle() {
+		s.congestionWait(HZ / 10)
+	}
+	if !sc.hibernationMode && !s.currentIsKswapd() && s.currentMayThrottle() {
+		s.waitIffCongested(z, HZ/10)
+	}
+	if s.tracer != nil {
+		s.emit("mm_vmscan_lru_shrink_inactive", "nid=%d zid=%d nr_scanned=%d nr_reclaimed=%d priority=%d flags=%s",
+			z.node.ID, z.idx, scanned, nrReclaimed, sc.priority, traceShrinkFlags(file))
+	}
+	return nrReclaimed
+}
+
+func traceShrinkFlags(file bool) string {
+	if file {
+		return "RECLAIM_WB_FILE|RECLAIM_WB_ASYNC"
+	}
+	return "RECLAIM_WB_ANON|RECLAIM_WB_ASYNC"
+}
+
+// currentMayThrottle is current_may_throttle().
+func (s *System) currentMayThrottle() bool {
+	return s.current().Flags&sim.PF_LESS_THROTTLE == 0
+}
+
+// moveActivePagesToLRU is move_active_pages_to_lru().
+func (s *System) moveActivePagesToLRU(z *Zone, pages []uint64, lru int) (toFree []uint64) {
+	moved := int64(0)
+	for _, pfn := range pages {
+		p := &s.pages[pfn]
+		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1567)
+		p.setFlag(PG_lru)
+		s.listAdd(uint32(pfn), z.lruvec.lists[lru])
+		moved++
+		if s.putPageTestzero(pfn) {
+			p.clearFlag(PG_lru)
+			p.clearFlag(PG_active)
+			s.delPageFromLRUList(pfn, z, lru)
+			toFree = append([]uint64{pfn}, toFree...)
+		}
+	}
+	z.__modZonePageState(NR_LRU_BASE+ZoneStatItem(lru), moved)
+	if !isActiveLRU(lru) {
+		s.countVMEvents(PGDEACTIVATE, uint64(moved))
+	}
+	return toFree
+}
+
+// shrinkActiveList is shrink_active_list(): move pages from an active list
+// to the inactive one, keeping referenced executable file pages active.
+func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru int) {
+	file := isFileLRU(lru)
+	s.LRUAddDrain()
+	mode := 0
+	if !sc.mayUnmap {
+		mode |= ISOLATE_UNMAPPED
+	}
+	if !sc.mayWritepage {
+		mode |= ISOLATE_CLEAN
+	}
+	hold, scanned := s.isolateLRUPages(nrToScan, z, sc, mode, lru)
+	nrTaken := int64(len(hold))
+	z.pagesScanned += scanned
+	z.lruvec.reclaimStat.recentScanned[b2i(file)] += uint64(nrTaken)
+	s.countZoneVMEvents(PGREFILL_NORMAL, z, scanned)
+	z.__modZonePageState(NR_LRU_BASE+ZoneStatItem(lru), -nrTaken)
+	z.__modZonePageState(NR_ISOLATED_ANON+ZoneStatItem(b2i(file)), nrTaken)
+	var lActive, lInactive []uint64
+	rotated := uint64(0)
+	for _, pfn := range hold {
+		s.condResched()
+		p := &s.pages[pfn]
+		if !s.pageEvictable(pfn) {
+			s.putbackLRUPage(pfn)
+			continue
+		}
+		if ref, vmFlags := s.pageReferenced(pfn, false); ref != 0 {
+			rotated++
+			if vmFlags&VM_EXEC != 0 && p.pageIsFileCache() {
+				lActive = append([]uint64{pfn}, lActive...)
+				continue
+			}
+		}
+		p.clearFlag(PG_active)
+		lInactive = append([]uint64{pfn}, lInactive...)
+	}
+	z.lruvec.reclaimStat.recentRotated[b2i(file)] += rotated
+	toFree := s.moveActivePagesToLRU(z, lActive, lru)
+	toFree = append(s.moveActivePagesToLRU(z, lInactive, lru-LRU_ACTIVE), toFree...)
+	z.__modZonePageState(NR_ISOLATED_ANON+ZoneStatItem(b2i(file)), -nrTaken)
+	s.FreeHotColdPageList(toFree, true)
+}
+
+// inactiveAnonIsLow is inactive_anon_is_low(): with swap, the inactive
+// anon list is kept at 1/(inactive_ratio+1) of the anon pages.
+func (s *System) inactiveAnonIsLow(z *Zone) bool {
+	if s.totalSwapPages() == 0 {
+		return false
+	}
+	active := uint64(z.zonePageState(NR_ACTIVE_ANON))
+	inactive := uint64(z.zonePageState(NR_INACTIVE_ANON))
+	return inactive*z.inactiveRatio < active
+}
+
+// inactiveFileIsLow is inactive_file_is_low().
+func (z *Zone) inactiveFileIsLow() bool {
+	return z.getLRUSize(LRU_ACTIVE_FILE) > z.getLRUSize(LRU_INACTIVE_FILE)
+}
+
+func (s *System) inactiveListIsLow(z *Zone, lru int) bool {
+	if isFileLRU(lru) {
+		return z.inactiveFileIsLow()
+	}
+	return s.inactiveAnonIsLow(z)
+}
+
+// shrinkList is shrink_list().
+func (s *System) shrinkList(lru int, nrToScan uint64, z *Zone, sc *scanControl) uint64 {
+	if isActiveLRU(lru) {
+		if s.inactiveListIsLow(z, lru) {
+			s.shrinkActiveList(nrToScan, z, sc, lru)
+		}
+		return 0
+	}
+	return s.shrinkInactiveList(nrToScan, z, sc, lru)
+}
+
+// scan balance, enum scan_balance.
+const (
+	SCAN_EQUAL = iota
+	SCAN_FRACT
+	SCAN_ANON
+	SCAN_FILE
+)
+
+// getScanCount is get_scan_count(): how many pages of each evictable list
+// to scan at this priority. No swap (or !may_swap): file only; priority 0
+// with swappiness: equal; too little file: anon only; a plentiful inactive
+// file list: file only; else in proportion to swappiness and how often
+// scanned pages of each kind turned out to be in use.
+func (s *System) getScanCount(z *Zone, sc *scanControl) [NR_LRU_LISTS]uint64 {
+	var nr [NR_LRU_LISTS]uint64
+	rs := &z.lruvec.reclaimStat
+	var fraction [2]uint64
+	var denominator uint64
+	forceScan := s.currentIsKswapd() && !z.zoneReclaimable()
+	var balance int
+	switch {
+	case !sc.maySwap || s.nrSwapPages() <= 0:
+		balance = SCAN_FILE
+	case sc.priority == 0 && sc.swappiness != 0:
+		balance = SCAN_EQUAL
+	default:
+		anon := z.getLRUSize(LRU_ACTIVE_ANON) + z.getLRUSize(LRU_INACTIVE_ANON)
+		file := z.getLRUSize(LRU_ACTIVE_FILE) + z.getLRUSize(LRU_INACTIVE_FILE)
+		free := uint64(z.zonePageState(NR_FREE_PAGES))
+		switch {
+		case file+free <= z.highWmarkPages():
+			balance = SCAN_ANON
+		case !z.inactiveFileIsLow():
+			balance = SCAN_FILE
+		default:
+			balance = SCAN_FRACT
+			anonPrio := uint64(sc.swappiness)
+			filePrio := 200 - anonPrio
+			if rs.recentScanned[0] > anon/4 {
+				rs.recentScanned[0] /= 2
+				rs.recentRotated[0] /= 2
+			}
+			if rs.recentScanned[1] > file/4 {
+				rs.recentScanned[1] /= 2
+				rs.recentRotated[1] /= 2
+			}
+			ap := anonPrio * (rs.recentScanned[0] + 1) / (rs.recentRotated[0] + 1)
+			fp := filePrio * (rs.recentScanned[1] + 1) / (rs.recentRotated[1] + 1)
+			fraction = [2]uint64{ap, fp}
+			denominator = ap + fp + 1
+		}
+	}
+	someScanned := false
+	for pass := 0; !someScanned && pass < 2; pass++ {
+		for lru := LRU_INACTIVE_ANON; lru <= LRU_ACTIVE_FILE; lru++ {
+			file := b2i(isFileLRU(lru))
+			size := z.getLRUSize(lru)
+			scan := size >> uint(sc.priority)
+			if scan == 0 && pass != 0 && forceScan {
+				scan = min(size, SWAP_CLUSTER_MAX)
+			}
+			switch balance {
+			case SCAN_FRACT:
+				scan = scan * fraction[file] / denominator
+			case SCAN_FILE, SCAN_ANON:
+				if (balance == SCAN_FILE) != (file == 1) {
+					scan = 0
+				}
+			}
+			nr[lru] = scan
+			someScanned = someScanned || scan != 0
+		}
+	}
+	return nr
+}
+
+// shrinkLRUVec is shrink_lruvec(): scan the lists in SWAP_CLUSTER_MAX
+// chunks until the targets are met; once enough is reclaimed (outside the
+// first direct-reclaim pass), scale the rest down proportionally. Then age
+// the active anon list if the inactive one is low.
+func (s *System) shrinkLRUVec(z *Zone, sc *scanControl) {
+	nr := s.getScanCount(z, sc)
+	targets := nr
+	var nrReclaimed uint64
+	scanAdjusted := !s.currentIsKswapd() && sc.priority == DEF_PRIORITY
+	for nr[LRU_INACTIVE_ANON] != 0 || nr[LRU_ACTIVE_FILE] != 0 || nr[LRU_INACTIVE_FILE] != 0 {
+		for lru := LRU_INACTIVE_ANON; lru <= LRU_ACTIVE_FILE; lru++ {
+			if nr[lru] != 0 {
+				n := min(nr[lru], SWAP_CLUSTER_MAX)
+				nr[lru] -= n
+				nrReclaimed += s.shrinkList(lru, n, z, sc)
+			}
+		}
+		if nrReclaimed < sc.nrToReclaim || scanAdjusted {
+			continue
+		}
+		nrFile := nr[LRU_INACTIVE_FILE] + nr[LRU_ACTIVE_FILE]
+		nrAnon := nr[LRU_INACTIVE_ANON] + nr[LRU_ACTIVE_ANON]
+		if nrFile == 0 || nrAnon == 0 {
+			break
+		}
+		var lru int
+		var percentage uint64
+		if nrFile > nrAnon {
+			target := targets[LRU_INACTIVE_ANON] + targets[LRU_ACTIVE_ANON] + 1
+			lru = LRU_BASE
+			percentage = nrAnon * 100 / target
+		} else {
+			target := targets[LRU_INACTIVE_FILE] + targets[LRU_ACTIVE_FILE] + 1
+			lru = LRU_FILE
+			percentage = nrFile * 100 / target
+		}
+		nr[lru] = 0
+		nr[lru+LRU_ACTIVE] = 0
+		if lru == LRU_FILE {
+			lru = LRU_BASE
+		} else {
+			lru = LRU_FILE
+		}
+		for _, l := range []int{lru, lru + LRU_ACTIVE} {
+			scanned := targets[l] - nr[l]
+			nr[l] = targets[l] * (100 - percentage) / 100
+			nr[l] -= min(nr[l], scanned)
+		}
+		scanAdjusted = true
+	}
+	sc.nrReclaimed += nrReclaimed
+	if s.inactiveAnonIsLow(z) {
+		s.shrinkActiveList(SWAP_CLUSTER_MAX, z, sc, LRU_ACTIVE_ANON)
+	}
+	s.throttleVMWriteout(sc.gfpMask)
+}
+
+// throttleVMWriteout is throttle_vm_writeout(): wait while writeback is
+// far over the dirty limit.
+func (s *System) throttleVMWriteout(gfp GFP) {
+	for {
+		_, dirty := s.GlobalDirtyLimits()
+		dirty += dirty / 10
+		if uint64(s.GlobalPageState(NR_UNSTABLE_NFS)+s.GlobalPageState(NR_WRITEBACK)) <= dirty {
+			break
+		}
+		s.congestionWait(HZ / 10)
+		if gfp&(GFP_FS|GFP_IO) != GFP_FS|GFP_IO {
+			break
+		}
+	}
+}
+
+// inReclaimCompaction is in_reclaim_compaction().
+func inReclaimCompaction(sc *scanControl) bool {
+	return sc.order != 0 && (sc.order > PAGE_ALLOC_COSTLY_ORDER || sc.priority < DEF_PRIORITY-2)
+}
+
+// shouldContinueReclaim is should_continue_reclaim(): for compaction,
+// reclaim until twice the order is free or compaction can run.
+func (s *System) shouldContinueReclaim(z *Zone, nrReclaimed, nrScanned uint64, sc *scanControl) bool {
+	if !inReclaimCompaction(sc) {
+		return false
+	}
+	if sc.gfpMask&GFP_REPEAT != 0 {
+		if nrReclaimed == 0 && nrScanned == 0 {
+			return false
+		}
+	} else if nrReclaimed == 0 {
+		return false
+	}
+	pagesForCompaction := uint64(2) << uint(sc.order)
+	inactive := uint64(z.zonePageState(NR_INACTIVE_FILE))
+	if s.nrSwapPages() > 0 {
+		inactive += uint64(z.zonePageState(NR_INACTIVE_ANON))
+	}
+	if sc.nrReclaimed < pagesForCompaction && inactive > pagesForCompaction {
+		return true
+	}
+	switch s.compactionSuitable(z, sc.order) {
+	case COMPACT_PARTIAL, COMPACT_CONTINUE:
+		return false
+	}
+	return true
+}
+
+// shrinkZone is shrink_zone().
+func (s *System) shrinkZone(z *Zone, sc *scanControl) {
+	for {
+		nrReclaimed, nrScanned := sc.nrReclaimed, sc.nrScanned
+		sc.swappiness = s.vmSwappiness
+		s.shrinkLRUVec(z, sc)
+		if !s.shouldContinueReclaim(z, sc.nrReclaimed-nrReclaimed, sc.nrScanned-nrScanned, sc) {
+			return
+		}
+	}
+}
+
+// compactionReady is compaction_ready(): for costly orders, stop
+// reclaiming a zone compaction could already work with.
+func (s *System) compactionReady(z *Zone, sc *scanControl) bool {
+	if sc.order <= PAGE_ALLOC_COSTLY_ORDER {
+		return false
+	}
+	balanceGap := min(z.lowWmarkPages(), (z.managedPages+KSWAPD_ZONE_BALANCE_GAP_RATIO-1)/KSWAPD_ZONE_BALANCE_GAP_RATIO)
+	watermark := z.highWmarkPages() + balanceGap + 2<<uint(sc.order)
+	ok := z.zoneWatermarkOkSafe(0, watermark, 0, 0)
+	if s.compactionDeferred(z, uint(sc.order)) {
+		return ok
+	}
+	if s.compactionSuitable(z, sc.order) == COMPACT_SKIPPED {
+		return false
+	}
+	return ok
+}
+
+// shrinkZones is shrink_zones(): each zone of the zonelist the allocation
+// could use; at lower priorities skip zones that look unreclaimable (kswapd
+// polls them); returns whether reclaim stopped for compaction.
+func (s *System) shrinkZones(zl *zonelist, sc *scanControl) bool {
+	aborted := false
+	high := gfpZone(sc.gfpMask)
+	for _, z := range zl.zones {
+		if z.idx > high || !z.populatedZone() {
+			continue
+		}
+		if sc.priority != DEF_PRIORITY && !z.zoneReclaimable() {
+			continue
+		}
+		if s.compactionReady(z, sc) {
+			aborted = true
+			continue
+		}
+		s.shrinkZone(z, sc)
+	}
+	return aborted
+}
+
+// allUnreclaimable is all_unreclaimable().
+func (s *System) allUnreclaimable(zl *zonelist, sc *scanControl) bool {
+	high := gfpZone(sc.gfpMask)
+	for _, z := range zl.zones {
+		if z.idx <= high && z.populatedZone() && z.zoneReclaimable() {
+			return false
+		}
+	}
+	return true
+}
+
+// doTryToFreePages is do_try_to_free_pages(): from DEF_PRIORITY down to 0,
+// shrink the zones until enough is reclaimed; past a scan of 1.5 times the
+// target, wake the flusher and allow writepage.
+func (s *System) doTryToFreePages(zl *zonelist, sc *scanControl) uint64 {
+	var totalScanned uint64
+	aborted := false
+	s.countVMEvent(ALLOCSTALL)
+	for {
+		sc.nrScanned = 0
+		aborted = s.shrinkZones(zl, sc)
+		totalScanned += sc.nrScanned
+		if sc.nrReclaimed >= sc.nrToReclaim {
+			break
+		}
+		if sc.priority < DEF_PRIORITY-2 {
+			sc.mayWritepage = true
+		}
+		if threshold := sc.nrToReclaim + sc.nrToReclaim/2; totalScanned > threshold {
+			s.wakeupFlusherThreads()
+			sc.mayWritepage = true
+		}
+		sc.priority--
+		if sc.priority < 0 || aborted {
+			break
+		}
+	}
+	if sc.nrReclaimed != 0 {
+		return sc.nrReclaimed
+	}
+	if s.oomKillerDisabled {
+		return 0
+	}
+	if aborted {
+		return 1
+	}
+	if !s.allUnreclaimable(zl, sc) {
+		return 1
+	}
+	return 0
+}
+
+// wakeupFlusherThreads is wakeup_flusher_threads(): every device with a
+// flusher writes back.
+func (s *System) wakeupFlusherThreads() {
+	for _, b := range s.bdis {
+		if b.Flusher != nil {
+			b.Flusher.StartBackgroundWriteback()
+		}
+	}
+}
+
+// pfmemallocWatermarkOk is pfmemalloc_watermark_ok(): free pages in the
+// node's low zones above half their min watermarks; otherwise wake kswapd.
+func (s *System) pfmemallocWatermarkOk(nd *Node) bool {
+	var reserve, free uint64
+	for i := 0; i <= ZONE_NORMAL; i++ {
+		z := &nd.zones[i]
+		if !z.populatedZone() {
+			continue
+		}
+		reserve += z.minWmarkPages()
+		free += uint64(z.zonePageState(NR_FREE_PAGES))
+	}
+	if reserve == 0 {
+		return true
+	}
+	ok := free > reserve/2
+	if !ok && nd.kswapdWait.Len() > 0 {
+		nd.classzoneIdx = min(nd.classzoneIdx, ZONE_NORMAL)
+		nd.kswapdWait.WakeAll()
+	}
+	return ok
+}
+
+// throttleDirectReclaim is throttle_direct_reclaim(): a direct reclaimer
+// waits while the node is so short of free memory that PF_MEMALLOC users
+// could exhaust the reserves.
+func (s *System) throttleDirectReclaim(gfp GFP, zl *zonelist) bool {
+	cur := s.current()
+	if cur.Flags&sim.PF_KTHREAD != 0 || s.sched == nil || s.sched.Current() == nil {
+		return false
+	}
+	var nd *Node
+	for _, z := range zl.zones {
+		if z.idx > ZONE_NORMAL || z.idx > gfpZone(gfp) {
+			continue
+		}
+		nd = z.node
+		if s.pfmemallocWatermarkOk(nd) {
+			return false
+		}
+		break
+	}
+	if nd == nil {
+		return false
+	}
+	s.countVMEvent(PGSCAN_DIRECT_THROTTLE)
+	if gfp&GFP_FS == 0 {
+		cur.WaitTimeout(&nd.pfmemallocWait, 1e9)
+		return false
+	}
+	for !s.pfmemallocWatermarkOk(nd) {
+		cur.Wait(&nd.pfmemallocWait)
+	}
+	return false
+}
+
+// tryToFreePages is try_to_free_pages(): direct reclaim for an allocation
+// that failed its watermarks; returns the pages reclaimed (or 1 for
+// progress without any).
+func (s *System) tryToFreePages(zl *zonelist, order uint, gfp GFP) uint64 {
+	gfp = s.memallocNoioFlags(gfp)
+	sc := &scanControl{
+		gfpMask:      gfp,
+		mayWritepage: s.dirty.LaptopMode == 0,
+		nrToReclaim:  SWAP_CLUSTER_MAX,
+		mayUnmap:     true,
+		maySwap:      true,
+		order:        int(order),
+		priority:     DEF_PRIORITY,
+	}
+	if s.throttleDirectReclaim(gfp, zl) {
+		return 1
+	}
+	if s.tracer != nil {
+		s.emit("mm_vmscan_direct_reclaim_begin", "order=%d may_writepage=%d gfp_flags=%s", order, b2i(sc.mayWritepage), showGFPFlags(gfp))
+	}
+	n := s.doTryToFreePages(zl, sc)
+	if s.tracer != nil {
+		s.emit("mm_vmscan_direct_reclaim_end", "nr_reclaimed=%d", n)
+	}
+	return n
+}
+
+// ageActiveAnon is age_active_anon().
+func (s *System) ageActiveAnon(z *Zone, sc *scanControl) {
+	if s.totalSwapPages() == 0 {
+		return
+	}
+	if s.inactiveAnonIsLow(z) {
+		s.shrinkActiveList(SWAP_CLUSTER_MAX, z, sc, LRU_ACTIVE_ANON)
+	}
+}
+
+// zoneBalanced is zone_balanced(): above the high watermark plus gap (and,
+// for order > 0, suitable for compaction).
+func (s *System) zoneBalanced(z *Zone, order int, balanceGap uint64, classzoneIdx int) bool {
+	if !z.zoneWatermarkOkSafe(uint(order), z.highWmarkPages()+balanceGap, classzoneIdx, 0) {
+		return false
+	}
+	if order != 0 && s.compactionSuitable(z, order) == COMPACT_SKIPPED {
+		return false
+	}
+	return true
+}
+
+// pgdatBalanced is pgdat_balanced(): every usable zone balanced (order 0),
+// or a quarter of the node's pages in balanced zones (order > 0).
+func (s *System) pgdatBalanced(nd *Node, order int, classzoneIdx int) bool {
+	var managed, balanced uint64
+	for i := 0; i <= classzoneIdx; i++ {
+		z := &nd.zones[i]
+		if !z.populatedZone() {
+			continue
+		}
+		managed += z.managedPages
+		if !z.zoneReclaimable() {
+			balanced += z.managedPages
+			continue
+		}
+		if s.zoneBalanced(z, order, 0, i) {
+			balanced += z.managedPages
+		} else if order == 0 {
+			return false
+		}
+	}
+	if order != 0 {
+		return balanced >= managed>>2
+	}
+	return true
+}
+
+// prepareKswapdSleep is prepare_kswapd_sleep().
+func (s *System) prepareKswapdSleep(nd *Node, order int, remaining bool, classzoneIdx int) bool {
+	if remaining {
+		return false
+	}
+	if nd.pfmemallocWait.Len() > 0 {
+		nd.pfmemallocWait.WakeAll()
+		return false
+	}
+	return s.pgdatBalanced(nd, order, classzoneIdx)
+}
+
+// kswapdShrinkZone is kswapd_shrink_zone(): reclaim the zone towards its
+// high watermark plus a balance gap.
+func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bool {
+	testorder := sc.order
+	sc.nrToReclaim = max(SWAP_CLUSTER_MAX, z.highWmarkPages())
+	if sc.order != 0 && s.compactionSuitable(z, sc.order) != COMPACT_SKIPPED {
+		testorder = 0
+	}
+	balanceGap := min(z.lowWmarkPages(), (z.managedPages+KSWAPD_ZONE_BALANCE_GAP_RATIO-1)/KSWAPD_ZONE_BALANCE_GAP_RATIO)
+	if s.zoneBalanced(z, testorder, balanceGap, classzoneIdx) {
+		return true
+	}
+	s.shrinkZone(z, sc)
+	z.clearZoneFlag(ZONE_WRITEBACK)
+	if z.zoneReclaimable() && s.zoneBalanced(z, testorder, 0, classzoneIdx) {
+		z.clearZoneFlag(ZONE_CONGESTED)
+		z.clearZoneFlag(ZONE_TAIL_LRU_DIRTY)
+	}
+	return sc.nrScanned >= sc.nrToReclaim
+}
+
+// balancePgdat is balance_pgdat(): kswapd's main loop over priorities,
+// finding the highest unbalanced zone and reclaiming it and the zones
+// below, until the node is balanced. Returns the order it balanced for.
+func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
+	sc := &scanControl{gfpMask: GFP_KERNEL, priority: DEF_PRIORITY, mayUnmap: true, maySwap: true,
+		mayWritepage: s.dirty.LaptopMode == 0, order: order}
+	s.countVMEvent(PAGEOUTRUN)
+	for {
+		var nrAttempted uint64
+		raisePriority := true
+		needsCompaction := order > 0
+		sc.nrReclaimed = 0
+		endZone := -1
+		for i := nd.nrZones - 1; i >= 0; i-- {
+			z := &nd.zones[i]
+			if !z.populatedZone() {
+				continue
+			}
+			if sc.priority != DEF_PRIORITY && !z.zoneReclaimable() {
+				continue
+			}
+			s.ageActiveAnon(z, sc)
+			if !s.zoneBalanced(z, order, 0, 0) {
+				endZone = i
+				break
+			}
+			z.clearZoneFlag(ZONE_CONGESTED)
+			z.clearZoneFlag(ZONE_TAIL_LRU_DIRTY)
+		}
+		if endZone < 0 {
+			return order
+		}
+		for i := 0; i <= endZone; i++ {
+			z := &nd.zones[i]
+			if z.populatedZone() && needsCompaction && z.zoneWatermarkOk(uint(order), z.lowWmarkPages(), *classzoneIdx, 0) {
+				needsCompaction = false
+			}
+		}
+		if sc.priority < DEF_PRIORITY-2 {
+			sc.mayWritepage = true
+		}
+		for i := 0; i <= endZone; i++ {
+			z := &nd.zones[i]
+			if !z.populatedZone() {
+				continue
+			}
+			if sc.priority != DEF_PRIORITY && !z.zoneReclaimable() {
+				continue
+			}
+			sc.nrScanned = 0
+			if s.kswapdShrinkZone(z, endZone, sc) {
+				raisePriority = false
+			}
+			nrAttempted += sc.nrToReclaim
+		}
+		if nd.pfmemallocWait.Len() > 0 && s.pfmemallocWatermarkOk(nd) {
+			nd.pfmemallocWait.WakeAll()
+		}
+		if order != 0 && sc.nrReclaimed >= 2<<uint(order) {
+			order = 0
+			sc.order = 0
+		}
+		if needsCompaction && sc.nrReclaimed > nrAttempted {
+			s.compactPgdat(nd, order)
+		}
+		if raisePriority || sc.nrReclaimed == 0 {
+			sc.priority--
+		}
+		if sc.priority < 1 || s.pgdatBalanced(nd, order, *classzoneIdx) {
+			return order
+		}
+	}
+}
+
+// compactPgdat is compact_pgdat(); compaction arrives with issue 5.
+func (s *System) compactPgdat(nd *Node, order int) {}
+
+// setPgdatPercpuThreshold is set_pgdat_percpu_threshold().
+func (s *System) setPgdatPercpuThreshold(nd *Node, normal bool) {
+	for j := 0; j < MAX_NR_ZONES; j++ {
+		z := &nd.zones[j]
+		if !z.populatedZone() || z.percpuDriftMark == 0 {
+			continue
+		}
+		t := s.calculatePressureThreshold(z)
+		if normal {
+			t = s.calculateNormalThreshold(z)
+		}
+		for cpu := range z.pageset {
+			z.pageset[cpu].statThreshold = int8(t)
+		}
+	}
+}
+
+// kswapdTryToSleep is kswapd_try_to_sleep(): nap for HZ/10 if balanced,
+// then sleep until woken if still balanced.
+func (s *System) kswapdTryToSleep(t *sim.Task, nd *Node, order, classzoneIdx int) {
+	remaining := false
+	if s.prepareKswapdSleep(nd, order, false, classzoneIdx) {
+		remaining = t.WaitTimeout(&nd.kswapdWait, 1e9/10)
+	}
+	if s.prepareKswapdSleep(nd, order, remaining, classzoneIdx) {
+		if s.tracer != nil {
+			s.emit("mm_vmscan_kswapd_sleep", "nid=%d", nd.ID)
+		}
+		s.setPgdatPercpuThreshold(nd, true)
+		t.Wait(&nd.kswapdWait)
+		s.setPgdatPercpuThreshold(nd, false)
+	} else if remaining {
+		s.countVMEvent(KSWAPD_LOW_WMARK_HIT_QUICKLY)
+	} else {
+		s.countVMEvent(KSWAPD_HIGH_WMARK_HIT_QUICKLY)
+	}
+}
+
+// KswapdRun is kswapd_run(): start the node's kswapd thread.
+func (s *System) KswapdRun(nid int) {
+	nd := s.nodes[nid]
+	s.sched.Spawn(fmt.Sprintf("kswapd%d", nid), sim.PF_KTHREAD, func(t *sim.Task) {
+		s.kswapd(t, nd)
+	})
+}
+
+// kswapd is kswapd(): PF_MEMALLOC|PF_SWAPWRITE|PF_KSWAPD, then forever:
+// take the order and classzone the allocators asked for, sleep if the node
+// is balanced for them, else balance_pgdat.
+func (s *System) kswapd(t *sim.Task, nd *Node) {
+	t.Flags |= sim.PF_MEMALLOC | sim.PF_SWAPWRITE | sim.PF_KSWAPD
+	order, newOrder := 0, 0
+	balancedOrder := 0
+	classzoneIdx := nd.nrZones - 1
+	newClasszoneIdx := classzoneIdx
+	balancedClasszoneIdx := classzoneIdx
+	for {
+		if balancedClasszoneIdx >= newClasszoneIdx && balancedOrder == newOrder {
+			newOrder = int(nd.kswapdMaxOrder)
+			newClasszoneIdx = nd.classzoneIdx
+			nd.kswapdMaxOrder = 0
+			nd.classzoneIdx = nd.nrZones - 1
+		}
+		if order < newOrder || classzoneIdx > newClasszoneIdx {
+			order = newOrder
+			classzoneIdx = newClasszoneIdx
+		} else {
+			s.kswapdTryToSleep(t, nd, balancedOrder, balancedClasszoneIdx)
+			order = int(nd.kswapdMaxOrder)
+			classzoneIdx = nd.classzoneIdx
+			newOrder, newClasszoneIdx = order, classzoneIdx
+			nd.kswapdMaxOrder = 0
+			nd.classzoneIdx = nd.nrZones - 1
+		}
+		if s.tracer != nil {
+			s.emit("mm_vmscan_kswapd_wake", "nid=%d order=%d", nd.ID, order)
+		}
+		balancedClasszoneIdx = classzoneIdx
+		balancedOrder = s.balancePgdat(nd, order, &balancedClasszoneIdx)
+	}
+}
+
+// wakeupKswapd is wakeup_kswapd(): record the order and classzone kswapd
+// should balance for, and wake it unless the zone is already balanced.
+func (s *System) wakeupKswapd(z *Zone, order uint, classzoneIdx int) {
+	if !z.populatedZone() {
+		return
+	}
+	nd := z.node
+	if nd.kswapdMaxOrder < order {
+		nd.kswapdMaxOrder = order
+		nd.classzoneIdx = min(nd.classzoneIdx, classzoneIdx)
+	}
+	if nd.kswapdWait.Len() == 0 {
+		return
+	}
+	if s.zoneBalanced(z, int(order), 0, 0) {
+		return
+	}
+	if s.tracer != nil {
+		s.emit("mm_vmscan_wakeup_kswapd", "nid=%d zid=%d order=%d", nd.ID, z.idx, order)
+	}
+	nd.kswapdWait.WakeAll()
+}
 
 // ReclaimPage pushes one swap-backed page (anon or shmem) through the
 // steps shrink_page_list takes for it: isolate it from its LRU, clear its
@@ -182,7 +1433,7 @@ func (s *System) ReclaimPage(pfn uint64) bool {
 		}
 	}
 	if p.PageDirty() {
-		switch s.pageout(pfn, m) {
+		switch s.pageout(pfn, m, &scanControl{gfpMask: GFP_KERNEL}) {
 		case PAGE_KEEP, PAGE_ACTIVATE:
 			return keep(true)
 		case PAGE_SUCCESS:
