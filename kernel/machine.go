@@ -157,6 +157,10 @@ func Boot(cfg Config) (*Machine, error) {
 	for cpu := 0; cpu < cfg.CPUs; cpu++ {
 		m.startVmstatTimer(cpu)
 	}
+	// kswapd_init: one kswapd per node.
+	for nid := range m.MM.Nodes() {
+		m.MM.KswapdRun(nid)
+	}
 	return m, nil
 }
 
@@ -210,7 +214,7 @@ func (m *Machine) Run(idleNS int64) (res Result) {
 	if err != nil {
 		return Result{Err: err}
 	}
-	return Result{}
+	return m.Quiesce()
 }
 
 // resultFromPanic turns a recovered panic into a Result: a kernel oops is a
@@ -228,6 +232,24 @@ func resultFromPanic(r any) Result {
 		return Result{Err: fmt.Errorf("pagesim internal error in task %d (%s): %v\n%s", tp.PID, tp.Comm, tp.Value, tp.Stack)}
 	}
 	return Result{Err: fmt.Errorf("pagesim internal error: %v", r)}
+}
+
+// Quiesce lets background reclaim finish what it started: kswapd runs
+// (in virtual time) until it is back in its sleep, so that pages it had
+// isolated are on their lists again. It gives up after a minute of virtual
+// time.
+func (m *Machine) Quiesce() (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = resultFromPanic(r)
+		}
+	}()
+	for i := 0; i < 6000 && !m.MM.KswapdIdle(); i++ {
+		if err := m.Sched.RunUntil(m.Clock.Now() + 10e6); err != nil {
+			return Result{Err: err}
+		}
+	}
+	return Result{}
 }
 
 // Proc reads a /proc file.

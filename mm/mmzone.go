@@ -168,6 +168,9 @@ type Node struct {
 	// pfmemallocWait holds direct reclaimers throttled by
 	// throttle_direct_reclaim.
 	pfmemallocWait sim.WaitQueue
+	// kswapdStarted and kswapdIdle: the thread exists, and is in
+	// kswapd_try_to_sleep rather than reclaiming.
+	kswapdStarted, kswapdIdle bool
 }
 
 // Zone returns node zone i.

@@ -1297,6 +1297,8 @@ func (s *System) setPgdatPercpuThreshold(nd *Node, normal bool) {
 // then sleep until woken if still balanced.
 func (s *System) kswapdTryToSleep(t *sim.Task, nd *Node, order, classzoneIdx int) {
 	remaining := false
+	nd.kswapdIdle = true
+	defer func() { nd.kswapdIdle = false }()
 	if s.prepareKswapdSleep(nd, order, false, classzoneIdx) {
 		remaining = t.WaitTimeout(&nd.kswapdWait, 1e9/10)
 	}
@@ -1317,6 +1319,7 @@ func (s *System) kswapdTryToSleep(t *sim.Task, nd *Node, order, classzoneIdx int
 // KswapdRun is kswapd_run(): start the node's kswapd thread.
 func (s *System) KswapdRun(nid int) {
 	nd := s.nodes[nid]
+	nd.kswapdStarted = true
 	s.sched.Spawn(fmt.Sprintf("kswapd%d", nid), sim.PF_KTHREAD, func(t *sim.Task) {
 		s.kswapd(t, nd)
 	})
@@ -1451,5 +1454,16 @@ func (s *System) ReclaimPage(pfn uint64) bool {
 	}
 	p.clearFlag(PG_locked) // __clear_page_locked
 	s.FreeHotColdPageList([]uint64{pfn}, true)
+	return true
+}
+
+// KswapdIdle reports whether every node's kswapd is in its sleep, holding
+// no isolated pages: the state in which a full invariant check is exact.
+func (s *System) KswapdIdle() bool {
+	for _, nd := range s.nodes {
+		if nd.kswapdStarted && !nd.kswapdIdle {
+			return false
+		}
+	}
 	return true
 }

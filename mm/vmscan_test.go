@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+import (
+	"testing"
+
+	"pagesim/sim"
+)
+
+// fakeFile is a minimal filesystem for reclaim tests: ->writepage starts
+// writeback (or, with sync set, completes it at once) and counts calls.
+type fakeFile struct {
+	size       int64
+	writepages int
+	sync       bool
+}
+
+func (f *fakeFile) ISize() int64             { return f.size }
+func (f *fakeFile) MarkInodeDirty(flags int) {}
+func (f *fakeFile) Ino() uint64              { return 99 }
+
+func (f *fakeFile) Writepage(s *System, pfn uint64, wbc *WritebackControl) int {
+	f.writepages++
+	s.SetPageWriteback(pfn)
+	s.unlockPage(pfn)
+	if f.sync {
+		s.EndPageWriteback(pfn)
+	}
+	return 0
+}
+
+func (f *fakeFile) Readpage(s *System, pfn uint64) int {
+	s.pages[pfn].setFlag(PG_uptodate)
+	s.unlockPage(pfn)
+	return 0
+}
+
+// reclaimFixture boots a machine with a scheduler and a file of n cached
+// pages on the inactive file LRU of DMA32.
+type reclaimFixture struct {
+	s     *System
+	sched *sim.Scheduler
+	m     *AddressSpace
+	f     *fakeFile
+	pfns  []uint64
+	zone  *Zone
+}
+
+func newReclaimFixture(t *testing.T, n int, dirty bool) *reclaimFixture {
+	t.Helper()
+	clock := sim.NewClock()
+	sched := sim.NewScheduler(clock, sim.NewRand(1), 2, sim.RoundRobin)
+	s, err := Boot(Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2}, Env{Sched: sched, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sched.Stop("done") })
+	f := &fakeFile{size: int64(n) * PAGE_SIZE}
+	bdi := &BackingDevInfo{Name: "fake"}
+	s.RegisterBDI(bdi)
+	fx := &reclaimFixture{s: s, sched: sched, f: f, m: s.NewAddressSpace(f, f, bdi), zone: s.nodes[0].Zone(ZONE_DMA32)}
+	for i := 0; i < n; i++ {
+		pfn, ok := s.AllocPagesNode(0, GFP_HIGHUSER_MOVABLE, 0)
+		if !ok {
+			t.Fatal("alloc")
+		}
+		if err := s.AddToPageCacheLRU(pfn, fx.m, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+		s.pages[pfn].setFlag(PG_uptodate)
+		if dirty {
+			s.SetPageDirty(pfn)
+		}
+		s.unlockPage(pfn)
+		s.PutPage(pfn)
+		fx.pfns = append(fx.pfns, pfn)
+	}
+	s.LRUAddDrainAll()
+	fx.zone = s.PageZone(&s.pages[fx.pfns[0]])
+	return fx
+}
+
+// isolate takes the fixture's pages off the LRU as shrink_inactive_list
+// does, for shrink_page_list.
+func (fx *reclaimFixture) isolate(t *testing.T) []uint64 {
+	t.Helper()
+	fx.s.LRUAddDrainAll()
+	var out []uint64
+	for _, pfn := range fx.pfns {
+		if fx.s.isolateLRUPage(pfn) {
+			out = append(out, pfn)
+		}
+	}
+	return out
+}
+
+// runAs runs fn in a task with the given flags.
+func (fx *reclaimFixture) runAs(t *testing.T, flags uint32, fn func()) {
+	t.Helper()
+	fx.sched.Spawn("reclaimer", 0, func(task *sim.Task) {
+		task.Flags |= flags
+		fn()
+		task.Flags &^= flags
+	})
+	if err := fx.sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (fx *reclaimFixture) putback(pages []uint64) {
+	for _, pfn := range pages {
+		fx.s.putbackLRUPage(pfn)
+	}
+}
+
+// TestDirectReclaimNeverWritesFileCache checks shrink_page_list()'s PageDirty
+// block: for a page_is_file_cache() page, direct reclaim (PF_MEMALLOC
+// without PF_KSWAPD) never calls ->writepage; it sets PG_reclaim, counts
+// nr_vmscan_immediate_reclaim and keeps the page, even with the zone
+// flagged ZONE_TAIL_LRU_DIRTY.
+func TestDirectReclaimNeverWritesFileCache(t *testing.T) {
+	fx := newReclaimFixture(t, 8, true)
+	fx.zone.setFlag(ZONE_TAIL_LRU_DIRTY)
+	var reclaimed uint64
+	var back []uint64
+	fx.runAs(t, sim.PF_MEMALLOC, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		var st shrinkStats
+		reclaimed, back = fx.s.shrinkPageList(fx.isolate(t), fx.zone, sc, TTU_UNMAP, false, &st)
+	})
+	if fx.f.writepages != 0 || reclaimed != 0 {
+		t.Fatalf("direct reclaim wrote %d file pages, reclaimed %d", fx.f.writepages, reclaimed)
+	}
+	for _, pfn := range back {
+		if !fx.s.pages[pfn].PageReclaimFlag() || !fx.s.pages[pfn].PageDirty() {
+			t.Fatalf("kept page lacks PG_reclaim or lost PG_dirty: %s", FlagNames(fx.s.pages[pfn].flags))
+		}
+	}
+	if got := fx.zone.zonePageStateSnapshot(NR_VMSCAN_IMMEDIATE); got != 8 {
+		t.Fatalf("nr_vmscan_immediate_reclaim %d, want 8", got)
+	}
+	fx.putback(back)
+	checkInv(t, fx.s)
+}
+
+// TestKswapdWritesFileOnlyWhenTailDirty checks that kswapd writes dirty
+// file pages only once the zone is flagged ZONE_TAIL_LRU_DIRTY (set when a
+// whole isolated batch was dirty and unqueued); before that it too just
+// marks them PG_reclaim.
+func TestKswapdWritesFileOnlyWhenTailDirty(t *testing.T) {
+	fx := newReclaimFixture(t, 8, true)
+	kswapd := uint32(sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE)
+	sc := func() *scanControl {
+		return &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+	}
+	var back []uint64
+	fx.runAs(t, kswapd, func() {
+		var st shrinkStats
+		_, back = fx.s.shrinkPageList(fx.isolate(t), fx.zone, sc(), TTU_UNMAP, false, &st)
+	})
+	if fx.f.writepages != 0 {
+		t.Fatalf("kswapd wrote %d file pages with the zone not flagged", fx.f.writepages)
+	}
+	fx.putback(back)
+	// Pages kept with PG_reclaim; clear the reference history as a second
+	// scan would, flag the zone, and scan again.
+	fx.zone.setFlag(ZONE_TAIL_LRU_DIRTY)
+	fx.runAs(t, kswapd, func() {
+		var st shrinkStats
+		_, back = fx.s.shrinkPageList(fx.isolate(t), fx.zone, sc(), TTU_UNMAP, false, &st)
+	})
+	// Unreferenced and dirty, the pages are now written (pageout).
+	if fx.f.writepages != 8 {
+		t.Fatalf("kswapd did not write dirty file pages once ZONE_TAIL_LRU_DIRTY was set")
+	}
+	for _, pfn := range back {
+		p := &fx.s.pages[pfn]
+		if p.PageWriteback() && !p.PageReclaimFlag() {
+			t.Fatalf("page under reclaim writeback lacks PG_reclaim")
+		}
+	}
+	fx.putback(back)
+	checkInv(t, fx.s)
+}
+
+// TestWritebackPageRotated checks that a page found under writeback gets
+// PG_reclaim and is kept, and that end_page_writeback then rotates it to
+// the tail of its inactive list (rotate_reclaimable_page, pgrotated) so the
+// next scan reclaims it first.
+func TestWritebackPageRotated(t *testing.T) {
+	fx := newReclaimFixture(t, 4, false)
+	pfn := fx.pfns[0]
+	fx.runAs(t, 0, func() {
+		fx.s.lockPage(pfn)
+		fx.s.SetPageWriteback(pfn)
+		fx.s.unlockPage(pfn)
+	})
+	var back []uint64
+	fx.runAs(t, sim.PF_MEMALLOC, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		var st shrinkStats
+		pages := []uint64{pfn}
+		fx.s.isolateLRUPage(pfn)
+		_, back = fx.s.shrinkPageList(pages, fx.zone, sc, TTU_UNMAP, false, &st)
+		if st.nrWriteback != 1 {
+			t.Errorf("nr_writeback %d", st.nrWriteback)
+		}
+	})
+	if len(back) != 1 || !fx.s.pages[pfn].PageReclaimFlag() {
+		t.Fatalf("writeback page not kept with PG_reclaim")
+	}
+	fx.putback(back)
+	fx.s.LRUAddDrainAll()
+	rotated := fx.s.VMEvent(PGROTATED)
+	fx.runAs(t, 0, func() {
+		fx.s.EndPageWriteback(pfn)
+		fx.s.LRUAddDrain()
+	})
+	if fx.s.VMEvent(PGROTATED) != rotated+1 {
+		t.Fatalf("end_page_writeback did not rotate the PG_reclaim page")
+	}
+	if tail := uint64(fx.s.listLast(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])); tail != pfn {
+		t.Fatalf("rotated page %#x not at the tail of inactive file (tail %#x)", pfn, tail)
+	}
+	checkInv(t, fx.s)
+}
+
+// TestCleanUnmappedFilePageFreed checks that shrink_page_list frees a clean,
+// unmapped, unreferenced file page: out of the page cache
+// (__remove_mapping) and back to the allocator.
+func TestCleanUnmappedFilePageFreed(t *testing.T) {
+	fx := newReclaimFixture(t, 4, false)
+	var reclaimed uint64
+	fx.runAs(t, sim.PF_MEMALLOC, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		var st shrinkStats
+		var back []uint64
+		reclaimed, back = fx.s.shrinkPageList(fx.isolate(t), fx.zone, sc, TTU_UNMAP, false, &st)
+		fx.putback(back)
+	})
+	if reclaimed != 4 || fx.m.NrPages() != 0 {
+		t.Fatalf("reclaimed %d, %d pages still cached", reclaimed, fx.m.NrPages())
+	}
+	for _, pfn := range fx.pfns {
+		if p := &fx.s.pages[pfn]; p.count != 0 || p.mapping != 0 {
+			t.Fatalf("pfn %#x not freed: count %d mapping %d", pfn, p.count, p.mapping)
+		}
+	}
+	checkInv(t, fx.s)
+}
+
+// TestReferencedMappedPageActivated checks page_check_references(): a
+// swap-backed page whose PTE was referenced is activated (PAGEREF_ACTIVATE),
+// not reclaimed, and its young bit is cleared.
+func TestReferencedMappedPageActivated(t *testing.T) {
+	fx := newReclaimFixture(t, 1, false)
+	s := fx.s
+	var pfn uint64
+	var back []uint64
+	var reclaimed uint64
+	fx.runAs(t, 0, func() {
+		m, _ := s.NewMM()
+		addr, _ := s.MmapAnon(m, PAGE_SIZE, true)
+		s.UserAccess(m, addr, true, 5)
+		pfn = m.pteOffset(addr).pfn()
+		s.LRUAddDrainAll()
+		// Deactivate it as shrink_active_list would, so it sits on the
+		// inactive anon list with its PTE young.
+		s.isolateLRUPage(pfn)
+		s.pages[pfn].clearFlag(PG_active)
+		s.putbackLRUPage(pfn)
+		s.LRUAddDrainAll()
+		s.isolateLRUPage(pfn)
+	})
+	fx.runAs(t, sim.PF_MEMALLOC, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		var st shrinkStats
+		reclaimed, back = s.shrinkPageList([]uint64{pfn}, s.PageZone(&s.pages[pfn]), sc, TTU_UNMAP, false, &st)
+		fx.putback(back)
+	})
+	if reclaimed != 0 || !s.pages[pfn].PageActive() {
+		t.Fatalf("referenced mapped page: reclaimed %d, active %v", reclaimed, s.pages[pfn].PageActive())
+	}
+	checkInv(t, s)
+}
