@@ -148,3 +148,26 @@ func (f *FS) BlockInvalidatepage(pfn uint64, offset, length int) {
 // ReleasePage is the ->releasepage both filesystems use for clean pages:
 // try_to_free_buffers.
 func (f *FS) ReleasePage(s *mm.System, pfn uint64, gfp mm.GFP) bool { return f.TryToFreeBuffers(pfn) }
+
+// BufferMigratePage is buffer_migrate_page() (mm/migrate.c), the
+// ->migratepage of ext4 and xfs: move the mapping (which counts the
+// buffers' page reference), then hand the buffer and its reference to the
+// new page and copy the page state.
+func (f *FS) BufferMigratePage(s *mm.System, m *mm.AddressSpace, newpfn, pfn uint64, mode mm.MigrateMode) int {
+	bh := f.PageBuffers(pfn)
+	if bh == nil {
+		return s.MigratePage(m, newpfn, pfn, mode)
+	}
+	if rc := s.MigratePageMoveMapping(m, newpfn, pfn, true, mode, 0); rc != mm.MIGRATEPAGE_SUCCESS {
+		return rc
+	}
+	// The buffers move: page_private and PG_private go to newpage, and so
+	// does the reference attach_page_buffers took.
+	old := s.Page(pfn)
+	private := old.Private()
+	s.ClearPagePrivate(pfn)              // ClearPagePrivate, set_page_private(page, 0), put_page(page)
+	s.AttachPagePrivate(newpfn, private) // get_page(newpage), set_page_private, SetPagePrivate
+	bh.Page = newpfn                     // set_bh_page
+	s.MigratePageCopy(newpfn, pfn)
+	return mm.MIGRATEPAGE_SUCCESS
+}

@@ -28,8 +28,9 @@ type Config struct {
 	MovableCoreBytes uint64
 	MinFreeKbytes    int
 	// Kernel names the modeled kernel (see Kernels); empty means the
-	// default.
-	Kernel string
+	// default. Patches are edits on top ("+ID", "-ID").
+	Kernel  string
+	Patches []string
 	// Seed seeds the machine's one PRNG.
 	Seed uint64
 	// Policy picks the next task: sim.RoundRobin for readable
@@ -127,6 +128,11 @@ func Boot(cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
+	set, err := k.PatchSet(cfg.Patches)
+	if err != nil {
+		return nil, err
+	}
+	m.MM.SetPatches(set)
 	m.FS = fs.New(m.MM, m.Sched, m.Log)
 	m.fileShadow = fileShadow{}
 	for _, ms := range cfg.Mounts {

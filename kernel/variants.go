@@ -9,9 +9,9 @@ import (
 )
 
 // Kernel variants (DESIGN §8). A named kernel is v3.16 plus or minus a set
-// of modeled patches and nothing else. The patches around the seed (the
-// v3.16-rc1 regression and its fixes) are added with migration and
-// compaction; until then the only kernel is v3.16 itself.
+// of modeled patches and nothing else: v4.5 here means v3.16 with the 2015
+// migration cleanup, not all of 4.5. Each patch is a small named branch in
+// the one place the real patch touched (mm/migrate.go).
 
 // Patch is one modeled kernel commit.
 type Patch struct {
@@ -30,19 +30,82 @@ type Kernel struct {
 
 // Describe says what the kernel is, for logs.
 func (k *Kernel) Describe() string {
-	if len(k.Applied) == 0 && len(k.Reverted) == 0 {
-		return "Linux " + k.Name + " mm"
+	d := "Linux v3.16 mm"
+	for _, a := range k.Applied {
+		d += " +" + a
 	}
-	return fmt.Sprintf("Linux v3.16 mm +%s -%s", strings.Join(k.Applied, ",+"), strings.Join(k.Reverted, ",-"))
+	for _, r := range k.Reverted {
+		d += " -" + r
+	}
+	return d + " (" + k.Name + ")"
 }
 
 // DefaultKernel is the kernel a machine runs unless told otherwise.
 const DefaultKernel = "v3.16"
 
-var patches = []Patch{}
+var patches = []Patch{
+	{ID: "68711a746345", Title: "mm, migration: add destination page freeing callback", Version: "v3.16-rc1"},
+	{ID: "8bdd63809160", Title: "mm: fix direct reclaim writeback regression", Version: "v3.16-rc7"},
+	{ID: "v4.5-newpage-untouched", Title: "mm: page migration avoid touching newpage until no going back (Hugh Dickins, 2015; commit id not recorded here)", Version: "v4.5"},
+	{ID: "debug-put-new-page-check", Title: "debug: free_pages_check()-style check of pages given back through put_new_page (suggested in the thread; never merged)", Version: "-"},
+}
+
+// base is v3.16's own set of the modeled patches.
+var base = []string{"68711a746345", "8bdd63809160"}
 
 var kernels = []Kernel{
+	{Name: "v3.15", Description: "v3.16 without the two migration patches: a failed newpage is freed (no put_new_page)",
+		Reverted: []string{"68711a746345", "8bdd63809160"}},
+	{Name: "v3.16-rc1", Description: "v3.16 without the fix: put_new_page gives a failed newpage back with PG_swapbacked still set",
+		Reverted: []string{"8bdd63809160"}},
 	{Name: "v3.16", Description: "Linux v3.16 as released (3 Aug 2014)"},
+	{Name: "v4.5", Description: "v3.16 with the 2015 migration cleanup instead of the fix: newpage untouched until migrate_page_move_mapping succeeds",
+		Applied: []string{"v4.5-newpage-untouched"}, Reverted: []string{"8bdd63809160"}},
+}
+
+// PatchSet is the set of modeled patches in force for a kernel, with
+// extra edits ("+ID" applies, "-ID" reverts) on top.
+func (k *Kernel) PatchSet(edits []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, id := range base {
+		set[id] = true
+	}
+	for _, id := range k.Reverted {
+		delete(set, id)
+	}
+	for _, id := range k.Applied {
+		set[id] = true
+	}
+	for _, e := range edits {
+		if len(e) < 2 || (e[0] != '+' && e[0] != '-') {
+			return nil, fmt.Errorf("patch edit %q: want +ID or -ID", e)
+		}
+		id := e[1:]
+		if !knownPatch(id) {
+			return nil, fmt.Errorf("unknown patch %q (see 'pagesim kernels')", id)
+		}
+		if e[0] == '+' {
+			set[id] = true
+		} else {
+			delete(set, id)
+		}
+	}
+	var out []string
+	for _, p := range patches {
+		if set[p.ID] {
+			out = append(out, p.ID)
+		}
+	}
+	return out, nil
+}
+
+func knownPatch(id string) bool {
+	for _, p := range patches {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Kernels lists the named kernels.

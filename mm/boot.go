@@ -38,7 +38,9 @@ func Boot(cfg Config, env Env) (*System, error) {
 		// vm.swappiness
 		vmSwappiness: 60,
 		memdie:       map[*sim.Task]bool{},
-		sigkill:      map[*sim.Task]bool{},
+		// v3.16 as released, unless the kernel package says otherwise.
+		patches: map[string]bool{PatchPutNewPage: true, PatchClearSwapBacked: true},
+		sigkill: map[*sim.Task]bool{},
 	}
 	s.mb.memory = e820Usable(cfg.MemBytes)
 	s.maxPFN = s.mb.memory[len(s.mb.memory)-1].end

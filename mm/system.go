@@ -85,6 +85,9 @@ type System struct {
 	// vmSwappiness is vm.swappiness.
 	vmSwappiness int
 
+	// patches are the modeled kernel patches in force (kernel/variants.go).
+	patches map[string]bool
+
 	// badLeaked holds the frames bad_page leaked on purpose.
 	badLeaked map[uint64]bool
 

@@ -67,7 +67,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdKernels(w io.Writer) {
-	fmt.Fprintln(w, "Kernels (each is Linux v3.16 mm plus or minus the modeled patches listed, and nothing else):")
+	fmt.Fprintln(w, "Kernels. Each is Linux v3.16 mm plus (+) or minus (-) the modeled patches listed, and nothing else:")
+	fmt.Fprintln(w, "v4.5 here is v3.16 with the 2015 migration cleanup, not all of Linux 4.5.")
 	for _, k := range kernel.Kernels() {
 		def := ""
 		if k.Name == kernel.DefaultKernel {
@@ -87,7 +88,7 @@ func cmdKernels(w io.Writer) {
 		fmt.Fprintln(w, "  (none modeled yet)")
 	}
 	for _, p := range ps {
-		fmt.Fprintf(w, "  %-14s %-8s %s\n", p.ID, p.Version, p.Title)
+		fmt.Fprintf(w, "  %-24s %-9s %s\n", p.ID, p.Version, p.Title)
 	}
 }
 
@@ -156,6 +157,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Var(sizeFlag{&cfg.MovableCoreBytes}, "movablecore", "size of ZONE_MOVABLE, as movablecore= (default none)")
 	fs.IntVar(&cfg.MinFreeKbytes, "min-free-kbytes", 0, "vm.min_free_kbytes set by the user (0: computed at boot)")
 	fs.StringVar(&cfg.Kernel, "kernel", cfg.Kernel, "kernel to model (see 'pagesim kernels')")
+	patchEdits := fs.String("patch", "", "patches to apply or revert on top of the kernel, e.g. +debug-put-new-page-check,-8bdd63809160")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "machine PRNG seed")
 	random := fs.Bool("random-sched", false, "pick the next task from the PRNG instead of round-robin")
 	var procs, traces listFlag
@@ -213,6 +215,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if *random {
 		cfg.Policy = sim.Random
+	}
+	if *patchEdits != "" {
+		cfg.Patches = append(cfg.Patches, strings.Split(*patchEdits, ",")...)
 	}
 	for _, p := range procs {
 		if !knownProc(p) {

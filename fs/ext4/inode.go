@@ -229,3 +229,8 @@ func (a *aops) ReleasePage(s *mm.System, pfn uint64, gfp mm.GFP) bool {
 func (a *aops) PageMkwrite(s *mm.System, v *mm.VMArea, pfn uint64) int {
 	return a.f.BlockPageMkwrite(a.ino, pfn, daGetBlockPrep)
 }
+
+// Migratepage is ->migratepage: buffer_migrate_page.
+func (a *aops) Migratepage(s *mm.System, m *mm.AddressSpace, newpfn, pfn uint64, mode mm.MigrateMode) int {
+	return a.f.BufferMigratePage(s, m, newpfn, pfn, mode)
+}
