@@ -94,7 +94,7 @@ func migrationEntryFor(e pte) (pfn uint64, write, ok bool) {
 // every migration entry pointing at old into a PTE of new (old, young
 // cleared; writable if the entry was), adding new's rmap.
 func (s *System) removeMigrationPtes(old, newpfn uint64) {
-	s.rmapWalk(newpfn, func(v *VMArea, addr uint64) int {
+	one := func(v *VMArea, addr uint64) int {
 		ptep := v.mm.pteOffset(addr)
 		if ptep == nil {
 			return SWAP_AGAIN
@@ -115,7 +115,14 @@ func (s *System) removeMigrationPtes(old, newpfn uint64) {
 			s.pageAddFileRmap(newpfn)
 		}
 		return SWAP_AGAIN
-	}, nil, nil)
+	}
+	// rmap_walk without an anon_lock: page_anon_vma() of the new page,
+	// which is not mapped yet.
+	if s.pages[newpfn].PageAnon() {
+		s.rmapWalkAnonVMA(newpfn, s.pageAnonVMA(&s.pages[newpfn]), one, nil, nil)
+		return
+	}
+	s.rmapWalkFile(newpfn, one, nil, nil)
 }
 
 // MigratePageMoveMapping is migrate_page_move_mapping(): the page may move

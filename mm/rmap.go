@@ -240,8 +240,13 @@ func (s *System) rmapWalk(pfn uint64, one rmapOne, invalid func(v *VMArea) bool,
 // rmapWalkAnon is rmap_walk_anon(): the VMAs chained to the page's
 // anon_vma whose range covers page->index.
 func (s *System) rmapWalkAnon(pfn uint64, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
-	// page_lock_anon_vma_read: nothing to walk once the page is unmapped.
-	av := s.pageLockAnonVMARead(pfn)
+	// rwc->anon_lock is page_lock_anon_vma_read for these walkers: nothing
+	// to walk once the page is unmapped.
+	return s.rmapWalkAnonVMA(pfn, s.pageLockAnonVMARead(pfn), one, invalid, done)
+}
+
+// rmapWalkAnonVMA walks the chains of av (rmap_walk_anon's loop).
+func (s *System) rmapWalkAnonVMA(pfn uint64, av *AnonVMA, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
 	ret := SWAP_AGAIN
 	if av == nil {
 		return ret
