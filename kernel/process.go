@@ -308,6 +308,27 @@ func (p *Process) Msync(addr, length uint64, sync bool) error {
 	return nil
 }
 
+// Pin holds references on the pages of [addr, addr+length) for holdNS of
+// virtual time, as direct I/O does through get_user_pages while the device
+// works; the task sleeps meanwhile and other tasks run.
+func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
+	if p.dying() {
+		return EINTR
+	}
+	n := (addr+length+mm.PAGE_SIZE-1)/mm.PAGE_SIZE - addr/mm.PAGE_SIZE
+	pfns, err := p.m.MM.GetUserPages(p.MM, addr, n, write)
+	if err == nil {
+		p.Task.Sleep(holdNS)
+	}
+	for _, pfn := range pfns {
+		p.m.MM.PutPage(pfn)
+	}
+	if err != nil {
+		return EFAULT
+	}
+	return nil
+}
+
 // Open is open(path, O_RDWR[|O_CREAT]); it returns the file descriptor.
 func (p *Process) Open(path string, create bool) (int, error) {
 	if p.dying() {

@@ -292,3 +292,41 @@ func (s *System) __getUserPages(m *MMStruct, start, nrPages uint64, gupFlags int
 		}
 	}
 }
+
+// GetUserPages is get_user_pages() with a pages array (FOLL_GET|
+// FOLL_TOUCH, FOLL_WRITE for a write): each page of [start,
+// start+nrPages pages) is faulted in if need be and returned with a
+// reference the caller must drop (put_page), as direct I/O holds pages
+// while the device works.
+func (s *System) GetUserPages(m *MMStruct, start, nrPages uint64, write bool) ([]uint64, error) {
+	flags := FOLL_GET | FOLL_TOUCH
+	if write {
+		flags |= FOLL_WRITE
+	}
+	var out []uint64
+	for i := uint64(0); i < nrPages; i++ {
+		addr := start&^(PAGE_SIZE-1) + i*PAGE_SIZE
+		v := m.FindVMA(addr)
+		if v == nil || (write && v.Flags&VM_WRITE == 0) {
+			return out, EFAULT
+		}
+		for tries := 0; ; tries++ {
+			pfn, ok, err := s.followPageMask(v, addr, flags)
+			if err != nil {
+				return out, err
+			}
+			if ok {
+				out = append(out, pfn)
+				break
+			}
+			if tries > 3 {
+				return out, EFAULT
+			}
+			f := flags
+			if err := s.faultinPage(v, addr, &f, nil); err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, nil
+}
