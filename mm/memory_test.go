@@ -276,3 +276,22 @@ func BenchmarkAnonFault(b *testing.B) {
 	b.StopTimer()
 	checkInv(b, s)
 }
+
+// TestExitFreesAllPageTables checks free_pgtables() with several VMAs
+// going at once (exit after a munmap split the mapping): every PTE table
+// is freed and uncounted from NR_PAGETABLE.
+func TestExitFreesAllPageTables(t *testing.T) {
+	s := bootSmall(t)
+	m, _ := s.NewMM()
+	addr, _ := s.MmapAnon(m, 1024*PAGE_SIZE, true)
+	for i := uint64(0); i < 1024; i++ {
+		s.UserAccess(m, addr+i*PAGE_SIZE, true, i)
+	}
+	s.Munmap(m, addr+PAGE_SIZE, PAGE_SIZE)
+	s.ExitMMap(m)
+	s.LRUAddDrainAll()
+	if n := s.GlobalPageStateSnapshot(NR_PAGETABLE); n != 0 {
+		t.Fatalf("NR_PAGETABLE %d after exit", n)
+	}
+	checkInv(t, s)
+}

@@ -227,8 +227,15 @@ func (s *System) freePgtables(tlb *mmuGather, m *MMStruct, gone []*VMArea) {
 		}
 		return false
 	}
-	for _, v := range gone {
-		s.freeTablesIn(tlb, m, m.pgd, PGDIR_SHIFT, 0, v.Start, v.End, used)
+	// One walk over the span of all the VMAs going: an upper-level table
+	// freed for one of them must have been emptied of the lower tables
+	// under the others first.
+	if len(gone) > 0 {
+		lo, hi := gone[0].Start, gone[0].End
+		for _, v := range gone[1:] {
+			lo, hi = min(lo, v.Start), max(hi, v.End)
+		}
+		s.freeTablesIn(tlb, m, m.pgd, PGDIR_SHIFT, 0, lo, hi, used)
 	}
 }
 

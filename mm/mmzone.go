@@ -134,6 +134,12 @@ type Zone struct {
 	compactConsidered  uint64
 	compactDeferShift  uint
 	compactOrderFailed uint
+	// Compaction's scanner cache (compaction.go): where the free scanner
+	// and the async [0] and sync [1] migrate scanners resume, and whether
+	// kswapd should flush the PB_migrate_skip hints when it next sleeps.
+	compactCachedFreePFN    uint64
+	compactCachedMigratePFN [2]uint64
+	compactBlockskipFlush   bool
 
 	// oomLocked is ZONE_OOM_LOCKED.
 	oomLocked bool

@@ -1035,6 +1035,7 @@ func (s *System) __allocPagesDirectCompact(gfp GFP, order uint, zl *zonelist, hi
 		pfn, ok := s.getPageFromFreelist(gfp, order, zl, highZoneidx, allocFlags&^ALLOC_NO_WATERMARKS,
 			preferred, classzoneIdx, migratetype)
 		if ok {
+			preferred.compactBlockskipFlush = false // compaction.go hook
 			s.compactionDeferReset(preferred, order, true)
 			s.countVMEvent(COMPACTSUCCESS)
 			return pfn, true

@@ -88,6 +88,10 @@ type System struct {
 	// patches are the modeled kernel patches in force (kernel/variants.go).
 	patches map[string]bool
 
+	// compactHeads are free list heads for compact_control's two lists
+	// (compaction.go), reused from one compaction to the next.
+	compactHeads []ListHead
+
 	// badLeaked holds the frames bad_page leaked on purpose.
 	badLeaked map[uint64]bool
 

@@ -1273,9 +1273,6 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 	}
 }
 
-// compactPgdat is compact_pgdat(); compaction arrives with issue 5.
-func (s *System) compactPgdat(nd *Node, order int) {}
-
 // setPgdatPercpuThreshold is set_pgdat_percpu_threshold().
 func (s *System) setPgdatPercpuThreshold(nd *Node, normal bool) {
 	for j := 0; j < MAX_NR_ZONES; j++ {
@@ -1307,6 +1304,9 @@ func (s *System) kswapdTryToSleep(t *sim.Task, nd *Node, order, classzoneIdx int
 			s.emit("mm_vmscan_kswapd_sleep", "nid=%d", nd.ID)
 		}
 		s.setPgdatPercpuThreshold(nd, true)
+		// Compaction's skip hints are flushed as kswapd sleeps
+		// (reset_isolation_suitable, compaction.go).
+		s.resetIsolationSuitable(nd)
 		t.Wait(&nd.kswapdWait)
 		s.setPgdatPercpuThreshold(nd, false)
 	} else if remaining {
