@@ -320,9 +320,7 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 	if err == nil {
 		p.Task.Sleep(holdNS)
 	}
-	for _, pfn := range pfns {
-		p.m.MM.PutPage(pfn)
-	}
+	p.m.MM.PutUserPages(pfns)
 	if err != nil {
 		return EFAULT
 	}

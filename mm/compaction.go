@@ -543,6 +543,9 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 		s.delPageFromLRUList(lowPFN, z, p.pageLRU())
 
 		// isolate_success:
+		if s.hist != nil {
+			s.hist.add(s, lowPFN, "isolated for migration by compaction, flags "+FlagNames(p.flags))
+		}
 		cc.finishedUpdateMigrate = true
 		s.listAdd(uint32(lowPFN), migratelist)
 		cc.nrMigratepages++

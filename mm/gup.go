@@ -296,8 +296,8 @@ func (s *System) __getUserPages(m *MMStruct, start, nrPages uint64, gupFlags int
 // GetUserPages is get_user_pages() with a pages array (FOLL_GET|
 // FOLL_TOUCH, FOLL_WRITE for a write): each page of [start,
 // start+nrPages pages) is faulted in if need be and returned with a
-// reference the caller must drop (put_page), as direct I/O holds pages
-// while the device works.
+// reference the caller must drop with PutUserPages, as direct I/O holds
+// pages while the device works.
 func (s *System) GetUserPages(m *MMStruct, start, nrPages uint64, write bool) ([]uint64, error) {
 	flags := FOLL_GET | FOLL_TOUCH
 	if write {
@@ -317,6 +317,10 @@ func (s *System) GetUserPages(m *MMStruct, start, nrPages uint64, write bool) ([
 			}
 			if ok {
 				out = append(out, pfn)
+				if s.userPins == nil {
+					s.userPins = map[uint64]int32{}
+				}
+				s.userPins[pfn]++
 				break
 			}
 			if tries > 3 {
@@ -329,4 +333,15 @@ func (s *System) GetUserPages(m *MMStruct, start, nrPages uint64, write bool) ([
 		}
 	}
 	return out, nil
+}
+
+// PutUserPages drops the references GetUserPages returned (put_page on
+// each, as the direct I/O completion does).
+func (s *System) PutUserPages(pfns []uint64) {
+	for _, pfn := range pfns {
+		if s.userPins[pfn]--; s.userPins[pfn] == 0 {
+			delete(s.userPins, pfn)
+		}
+		s.PutPage(pfn)
+	}
 }

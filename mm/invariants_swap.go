@@ -243,8 +243,8 @@ func (s *System) checkSwapInvariants(bad func(format string, args ...any)) {
 					bad("swap-cache pfn %#x (entry %#x) is not in the swap cache's tree", pfn, p.private)
 				}
 				if !p.PageAnon() {
-					if want := 1 + inPvec[pfn]; p.count != want && p.mapcount == 0 {
-						bad("swap-cache pfn %#x _count %d but the cache and %d pagevec slots hold it", pfn, p.count, inPvec[pfn])
+					if want := 1 + inPvec[pfn] + s.userPins[pfn]; p.count != want && p.mapcount == 0 {
+						bad("swap-cache pfn %#x _count %d but the cache, %d pagevec slots and %d user pins hold it", pfn, p.count, inPvec[pfn], s.userPins[pfn])
 					}
 				}
 			}

@@ -123,8 +123,8 @@ func (s *System) checkUserInvariants(bad func(format string, args ...any)) {
 				if !pg.PageSwapBacked() {
 					bad("anon pfn %#x without PG_swapbacked", pfn)
 				}
-				if want := pg.mapcount + inPvec[pfn] + b2i32(pg.PageSwapCache()); pg.count != want {
-					bad("anon pfn %#x _count %d but %d PTEs, %d pagevec slots and swapcache %v hold it", pfn, pg.count, pg.mapcount, inPvec[pfn], pg.PageSwapCache())
+				if want := pg.mapcount + inPvec[pfn] + b2i32(pg.PageSwapCache()) + s.userPins[pfn]; pg.count != want {
+					bad("anon pfn %#x _count %d but %d PTEs, %d pagevec slots, %d user pins and swapcache %v hold it", pfn, pg.count, pg.mapcount, inPvec[pfn], s.userPins[pfn], pg.PageSwapCache())
 				}
 			}
 		}

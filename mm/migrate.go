@@ -2,7 +2,11 @@
 
 package mm
 
-import "pagesim/sim"
+import (
+	"fmt"
+
+	"pagesim/sim"
+)
 
 // mm/migrate.c: moving a page's contents and identity to another frame.
 // The page is locked, unmapped (its PTEs become migration entries), its
@@ -418,6 +422,9 @@ func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, priva
 	p := &s.pages[pfn]
 	if p.count != 1 {
 		rc = s.__unmapAndMove(pfn, newpfn, force, mode)
+	}
+	if s.hist != nil && rc != MIGRATEPAGE_SUCCESS {
+		s.hist.add(s, pfn, fmt.Sprintf("migration to pfn %#x failed: %d (_count %d, _mapcount %d, flags %s)", newpfn, rc, p.count, p.mapcount-1, FlagNames(p.flags)))
 	}
 	// out:
 	if rc != rcEAGAIN {

@@ -32,7 +32,11 @@ func init() {
 		"__freeOnePage", "expand", "__rmqueueSmallest", "__rmqueueFallback", "bufferedRmqueue",
 		"__allocPagesSlowpath", "__allocPagesDirectReclaim", "__performReclaim", "__allocPagesHighPriority",
 		"__allocPagesMayOom", "gfpToAllocFlags", "freePagesCheck", "checkNewPage", "prepNewPage",
-		"handlePTEFault", "doAnonymousPage", "doWPPage", "allocZeroedUserHighpageMovable", "allocPageVMA",
+		"handlePTEFault", "doAnonymousPage",
+		// vmscan.c's statics on the founding report's path, all inlined
+		// there: pageout into shrink_page_list, shrink_list into
+		// shrink_lruvec, do_try_to_free_pages into try_to_free_pages.
+		"pageout", "shrinkList", "doTryToFreePages", "doWPPage", "allocZeroedUserHighpageMovable", "allocPageVMA",
 	} {
 		klog.HideFunc("pagesim/mm.(*System)." + f)
 		klog.HideFunc("pagesim/mm.(*Zone)." + f)

@@ -99,6 +99,11 @@ type System struct {
 	onCPUID int
 	// hist records page history when enabled (DESIGN §6).
 	hist *pageHistory
+	// userPins counts, per page, the references GetUserPages handed to
+	// callers outside mm (direct I/O style pins): the invariant checker
+	// counts them among a page's holders. The kernel keeps no such count;
+	// nothing in the model's behaviour reads it.
+	userPins map[uint64]int32
 	// tracer collects tracepoint events when enabled.
 	tracer *Tracer
 	// memdie holds the tasks with TIF_MEMDIE set: OOM victims, which may

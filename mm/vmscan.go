@@ -100,6 +100,18 @@ const (
 	PAGE_CLEAN
 )
 
+// reclaimerName says which reclaim a task's flags make it: what the
+// writepage WARNs test.
+func reclaimerName(flags uint32) string {
+	switch {
+	case flags&sim.PF_KSWAPD != 0:
+		return "kswapd"
+	case flags&sim.PF_MEMALLOC != 0:
+		return "direct reclaim"
+	}
+	return "reclaim"
+}
+
 // pageout is pageout(): write a dirty page through ->writepage, marked
 // PG_reclaim so that its writeback completion rotates it for reclaim.
 func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
@@ -123,6 +135,10 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 	if s.ClearPageDirtyForIO(pfn) {
 		wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: SWAP_CLUSTER_MAX, RangeEnd: LLONG_MAX, ForReclaim: true}
 		p.setFlag(PG_reclaim)
+		if s.hist != nil {
+			s.hist.add(s, pfn, fmt.Sprintf("pageout: ->writepage from %s by %s pid %d, flags %s",
+				reclaimerName(s.current().Flags), s.current().Comm, s.current().PID, FlagNames(p.flags)))
+		}
 		res := m.Ops.Writepage(s, pfn, wbc)
 		if res < 0 {
 			// handle_write_error
@@ -815,11 +831,11 @@ func (s *System) getScanCount(z *Zone, sc *scanControl) [NR_LRU_LISTS]uint64 {
 	return nr
 }
 
-// shrinkLRUVec is shrink_lruvec(): scan the lists in SWAP_CLUSTER_MAX
+// shrinkLruvec is shrink_lruvec(): scan the lists in SWAP_CLUSTER_MAX
 // chunks until the targets are met; once enough is reclaimed (outside the
 // first direct-reclaim pass), scale the rest down proportionally. Then age
 // the active anon list if the inactive one is low.
-func (s *System) shrinkLRUVec(z *Zone, sc *scanControl) {
+func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 	nr := s.getScanCount(z, sc)
 	targets := nr
 	var nrReclaimed uint64
@@ -926,7 +942,7 @@ func (s *System) shrinkZone(z *Zone, sc *scanControl) {
 	for {
 		nrReclaimed, nrScanned := sc.nrReclaimed, sc.nrScanned
 		sc.swappiness = s.vmSwappiness
-		s.shrinkLRUVec(z, sc)
+		s.shrinkLruvec(z, sc)
 		if !s.shouldContinueReclaim(z, sc.nrReclaimed-nrReclaimed, sc.nrScanned-nrScanned, sc) {
 			return
 		}

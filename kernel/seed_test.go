@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package kernel
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"pagesim/mm"
+)
+
+// The founding case (../shared/seed): on v3.16-rc1 a dirty xfs or ext4
+// page can end up PageSwapBacked after compaction, fail
+// shrink_page_list's page_is_file_cache() test and reach ->writepage from
+// direct reclaim, which the filesystems WARN about. These tests build the
+// workload from ordinary system calls and check what each kernel does; the
+// model holds no branch, flag or table for the scenario.
+
+// seedCase is one run of the founding scenario.
+type seedCase struct {
+	kernel  string
+	patches []string
+	fs      string // "xfs" or "ext4": the filesystem of the dirty file page
+	backing string // "shmem" or "anon": the pinned swap-backed page
+	swap    bool
+}
+
+// seedRun is what a seed scenario left behind.
+type seedRun struct {
+	m   *Machine
+	log string
+	// stray lists the file pages with PG_swapbacked right after
+	// compaction, as the invariant checker reports them.
+	stray []uint64
+}
+
+// The workload's sizes: pairs of (file page, swap-backed page), and the
+// ballast, of which three pages in four are freed to fragment memory.
+const (
+	seedPairs    = 128
+	ballastBytes = 48 << 20
+)
+
+// runSeed builds the scenario, in the order the thread reconstructs it:
+//
+//  0. the machine has been running a while: free memory above the pairs
+//     is fragmented (compaction's free scanner skips whole free
+//     pageblocks);
+//  1. trinity-c61 dirties pages of a file, each followed by a swap-backed
+//     page (shmem, or an anon page that has been swapped out and read
+//     back, so it is in the swap cache: compaction skips a pinned anon
+//     page without a mapping), so that in some pageblock a swap-backed
+//     page is the next page compaction migrates before a file page;
+//  2. its child pins the swap-backed pages for a second, as direct I/O
+//     does;
+//  3. the parent writes /proc/sys/vm/compact_memory;
+//  4. the parent faults in more anonymous memory than the machine has.
+func runSeed(t *testing.T, c seedCase) seedRun {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.MemBytes = 128 << 20
+	if c.swap {
+		cfg.SwapBytes = 256 << 20
+	}
+	cfg.Kernel = c.kernel
+	cfg.Patches = c.patches
+	cfg.Mounts = []MountSpec{{Type: c.fs, Path: "/mnt/data", SizeBytes: 1 << 30}, {Type: "tmpfs", Path: "/dev/shm", SizeBytes: 64 << 20}}
+	m, err := Boot(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	m.MM.EnablePageHistory()
+	if testing.Verbose() {
+		tr := mm.NewTracer([]string{"mm_compaction*", "mm_migrate_pages"})
+		m.MM.SetTracer(tr)
+		t.Cleanup(func() { t.Log(strings.Join(tr.Lines(), "\n")) })
+	}
+	var run seedRun
+	fail := func(what string, err error) {
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	pressure := uint64(160 << 20)
+	if !c.swap {
+		// Without swap, anonymous memory cannot exceed RAM; ask for what
+		// reclaim of the page cache and the watermarks can give.
+		pressure = 72 << 20
+	}
+	m.Spawn("trinity-c61", func(p *Process) {
+		const size = seedPairs * mm.PAGE_SIZE
+		var anon uint64
+		if c.backing == "anon" {
+			// Anon pages go out to swap under pressure first.
+			var err error
+			anon, err = p.Mmap(size, true)
+			fail("mmap anon", err)
+			fail("touch anon", p.Touch(anon, size, 0, true, 1))
+			hog, err := p.Mmap(pressure, true)
+			fail("mmap hog", err)
+			fail("touch hog", p.Touch(hog, pressure, 0, true, 4))
+			fail("munmap hog", p.Munmap(hog, pressure))
+			// Let kswapd finish and go back to sleep.
+			fail("sleep", p.Sleep(1e9))
+		}
+		// 0. Used memory, fragmented once the pairs exist: whatever the
+		// free lists held, small blocks first, then whole blocks from
+		// the top of the zone down, is taken before the pairs are.
+		ballast, err := p.Mmap(ballastBytes, true)
+		fail("mmap ballast", err)
+		fail("touch ballast", p.Touch(ballast, ballastBytes, 0, true, 9))
+		// 1. File pages and swap-backed pages, allocated alternately.
+		dfd, err := p.Open("/mnt/data/file", true)
+		fail("open file", err)
+		var sfd int
+		if c.backing == "shmem" {
+			sfd, err = p.Open("/dev/shm/seg", true)
+			fail("open tmpfs", err)
+		}
+		for i := int64(0); i < seedPairs; i++ {
+			_, err = p.Pwrite(dfd, i*mm.PAGE_SIZE, mm.PAGE_SIZE, 2)
+			fail("write file", err)
+			switch c.backing {
+			case "shmem":
+				_, err = p.Pwrite(sfd, i*mm.PAGE_SIZE, mm.PAGE_SIZE, 1)
+				fail("write tmpfs", err)
+			case "anon":
+				// A read fault brings the page back from swap (with its
+				// readahead cluster); it stays in the swap cache.
+				fail("read anon", p.Touch(anon+uint64(i)*mm.PAGE_SIZE, 1, 0, false, 0))
+			}
+		}
+		pinAddr := anon
+		if c.backing == "shmem" {
+			pinAddr, err = p.MmapFile(sfd, 0, size, true, true)
+			fail("mmap tmpfs", err)
+		}
+		// Keep one ballast page in four: the free scanner finds three
+		// in four free above the pairs, and the migrate scanner has
+		// little to move below them.
+		for a := ballast; a < ballast+ballastBytes; a += 4 * mm.PAGE_SIZE {
+			fail("madvise ballast", p.Madvise(a+mm.PAGE_SIZE, 3*mm.PAGE_SIZE, mm.MADV_DONTNEED))
+		}
+		// 2. The child pins the swap-backed pages for a second.
+		_, err = p.Fork("trinity-c62", func(c *Process) {
+			fail("pin", c.Pin(pinAddr, size, false, 1e9))
+		})
+		fail("fork", err)
+		fail("sleep", p.Sleep(1e6))
+		// 3. Compaction while the pins are held.
+		fail("compact_memory", p.CompactMemory())
+		run.stray = strayPages(p.m)
+		// 4. Memory pressure from page faults.
+		addr, err := p.Mmap(pressure, true)
+		fail("mmap pressure", err)
+		fail("touch pressure", p.Touch(addr, pressure, 0, true, 3))
+	})
+	res := m.Run(0)
+	if res.Err != nil {
+		t.Fatalf("%v\n%s", res.Err, m.Log.String())
+	}
+	run.m = m
+	run.log = m.Log.String()
+	return run
+}
+
+// The seed's call trace, frame by frame, below the WARN's own frames.
+var seedTrace = []string{"shrink_page_list", "shrink_inactive_list", "shrink_lruvec", "shrink_zone",
+	"shrink_zones", "try_to_free_pages", "__alloc_pages_nodemask", "alloc_pages_vma", "handle_mm_fault"}
+
+var writepageWarn = map[string]string{
+	"xfs":  "at fs/xfs/xfs_aops.c:971 xfs_vm_writepage+",
+	"ext4": "at fs/ext4/inode.c:1881 ext4_writepage+",
+}
+
+// checkSeedTrace checks that the WARN's call trace is the seed's: the
+// writepage, then exactly the frames of seedTrace.
+func checkSeedTrace(t *testing.T, log, fsType string) {
+	t.Helper()
+	i := strings.Index(log, writepageWarn[fsType])
+	if i < 0 {
+		t.Fatalf("no %s WARN:\n%s", fsType, log)
+	}
+	frame := regexp.MustCompile(`\[<[0-9a-f]+>\] ([a-z_0-9]+)\+`)
+	var frames []string
+	for _, m := range frame.FindAllStringSubmatch(log[i:], -1) {
+		frames = append(frames, m[1])
+	}
+	writepage := map[string]string{"xfs": "xfs_vm_writepage", "ext4": "ext4_writepage"}[fsType]
+	want := append([]string{"dump_stack", "warn_slowpath_common", "warn_slowpath_null", writepage}, seedTrace...)
+	if len(frames) < len(want) || fmt.Sprint(frames[:len(want)]) != fmt.Sprint(want) {
+		t.Fatalf("call trace %v, want it to start %v:\n%s", frames, want, log[i:])
+	}
+}
+
+// strayPages returns the PFNs of the file pages with PG_swapbacked that
+// the invariant checker reports.
+func strayPages(m *Machine) []uint64 {
+	var stray []uint64
+	for _, v := range m.MM.CheckInvariants() {
+		var pfn uint64
+		if !strings.Contains(v, "PageSwapBacked") {
+			continue
+		}
+		if _, err := fmt.Sscanf(v, "pfn %v", &pfn); err == nil && !slices.Contains(stray, pfn) {
+			stray = append(stray, pfn)
+		}
+	}
+	return stray
+}
+
+// TestSeedRegression checks the founding case on v3.16-rc1 (68711a746345
+// without its fix): a failed migration's newpage goes back on
+// cc->freepages with PG_swapbacked, the next page migrated — the dirty
+// file page — inherits it, lands on an anon LRU, and direct reclaim calls
+// ->writepage on it, which the filesystem WARNs about with the seed's
+// call trace. The invariant checker reports the page, and its history
+// tells the story.
+func TestSeedRegression(t *testing.T) {
+	for _, fsType := range []string{"xfs", "ext4"} {
+		for _, backing := range []string{"shmem", "anon"} {
+			t.Run(fsType+"/"+backing, func(t *testing.T) {
+				run := runSeed(t, seedCase{kernel: "v3.16-rc1", fs: fsType, backing: backing, swap: true})
+				checkSeedTrace(t, run.log, fsType)
+				if strings.Count(run.log, "WARNING:") != 1 {
+					t.Errorf("want exactly one WARNING (WARN_ON_ONCE):\n%s", run.log)
+				}
+				if len(run.stray) == 0 {
+					t.Fatal("after compaction the invariant checker reports no file page with PG_swapbacked")
+				}
+				// The page the WARN was about: a stray page direct reclaim
+				// wrote. Its history from this life on (the frame's earlier
+				// lives are recorded too), in order.
+				var story string
+				for _, pfn := range run.stray {
+					h := strings.Join(run.m.MM.PageHistory(pfn), "\n")
+					life := h[max(0, strings.Index(h, "migration failed: put_new_page")):]
+					if strings.Contains(life, "->writepage from direct reclaim") {
+						story = life
+						break
+					}
+				}
+				steps := []string{
+					"migration failed: put_new_page back to the caller, flags ",
+					"swapbacked",
+					"migrated from pfn ",
+					"lru add: ", "_anon", // an anon LRU, active or inactive as the file page was
+					"pageout: ->writepage from direct reclaim by trinity-c61",
+				}
+				rest := story
+				for _, step := range steps {
+					i := strings.Index(rest, step)
+					if i < 0 {
+						t.Fatalf("history lacks %q after the steps before it:\n%s", step, story)
+					}
+					rest = rest[i+len(step):]
+				}
+				if run.m.DataIntegrityErrors != 0 {
+					t.Errorf("data integrity errors: %d", run.m.DataIntegrityErrors)
+				}
+			})
+		}
+	}
+}
+
+// TestSeedFixedKernels checks that the same workload runs clean where
+// newpage never reaches put_new_page with PG_swapbacked: v3.15 frees a
+// failed newpage, v3.16 (8bdd63809160) clears the flag before
+// put_new_page, v4.5 never sets it before the mapping moved.
+func TestSeedFixedKernels(t *testing.T) {
+	for _, kernel := range []string{"v3.15", "v3.16", "v4.5"} {
+		for _, fsType := range []string{"xfs", "ext4"} {
+			for _, backing := range []string{"shmem", "anon"} {
+				t.Run(kernel+"/"+fsType+"/"+backing, func(t *testing.T) {
+					run := runSeed(t, seedCase{kernel: kernel, fs: fsType, backing: backing, swap: true})
+					if strings.Contains(run.log, "WARNING:") || strings.Contains(run.log, "BUG:") {
+						t.Fatalf("%s is not clean:\n%s", kernel, run.log)
+					}
+					if len(run.stray) != 0 {
+						t.Fatalf("stray PageSwapBacked file pages on %s: %#x", kernel, run.stray)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestSeedDebugPatch checks the thread's suggested check at put_new_page:
+// on v3.16-rc1 it reports the stray flag at the putback, through bad_page,
+// and takes the page out of use, so no file page inherits the flag.
+func TestSeedDebugPatch(t *testing.T) {
+	run := runSeed(t, seedCase{kernel: "v3.16-rc1", patches: []string{"+" + mm.PatchPutNewPageDebugCheck}, fs: "xfs", backing: "shmem", swap: true})
+	if !strings.Contains(run.log, "BUG: Bad page state in process trinity-c61") ||
+		!strings.Contains(run.log, "bad because of flags:") || !strings.Contains(run.log, "swapbacked") {
+		t.Fatalf("no bad_page report at put_new_page:\n%s", run.log)
+	}
+	if strings.Contains(run.log, "WARNING:") {
+		t.Fatalf("the WARN still happened:\n%s", run.log)
+	}
+	if len(run.stray) != 0 {
+		t.Fatalf("stray pages: %#x", run.stray)
+	}
+}
+
+// TestSeedSwapOff checks v3.16-rc1 with no swap: shmem pages are
+// PageSwapBacked without swap, so compaction still makes the stray page,
+// but get_scan_count never scans the anon LRUs without swap, so reclaim
+// never reaches it and nothing WARNs; the page stays, dirty, on the
+// inactive anon list. An anon page cannot be the pinned page without
+// swap: it is never in the swap cache, and compaction skips a pinned anon
+// page without a mapping.
+func TestSeedSwapOff(t *testing.T) {
+	run := runSeed(t, seedCase{kernel: "v3.16-rc1", fs: "xfs", backing: "shmem", swap: false})
+	if strings.Contains(run.log, "WARNING:") {
+		t.Fatalf("WARN without swap:\n%s", run.log)
+	}
+	stray := strayPages(run.m)
+	if len(run.stray) == 0 || fmt.Sprint(stray) != fmt.Sprint(run.stray) {
+		t.Fatalf("invariant reports %#x after compaction and %#x at the end, want the same stray file pages", run.stray, stray)
+	}
+	for _, pfn := range stray {
+		story := strings.Join(run.m.MM.PageHistory(pfn), "\n")
+		if !regexp.MustCompile(`migrated from pfn .*\n.*lru add: (in)?active_anon`).MatchString(story) || strings.Contains(story, "pageout") {
+			t.Fatalf("want pfn %#x parked on an anon LRU, never paged out:\n%s", pfn, story)
+		}
+	}
+}
+
+// TestSeedDeterministic checks that the founding case replays byte for
+// byte: same kernel, workload and seed, same log.
+func TestSeedDeterministic(t *testing.T) {
+	c := seedCase{kernel: "v3.16-rc1", fs: "xfs", backing: "shmem", swap: true}
+	a, b := runSeed(t, c), runSeed(t, c)
+	if a.log != b.log {
+		t.Fatalf("two runs differ:\n%s\n---\n%s", a.log, b.log)
+	}
+}
