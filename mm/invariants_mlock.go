@@ -45,7 +45,7 @@ func (s *System) checkMlockInvariants(bad func(format string, args ...any)) {
 				}
 			}
 		}
-		if snap := z.zonePageStateSnapshot(NR_MLOCK); snap != mlocked {
+		if snap := z.zonePageStateRaw(NR_MLOCK); snap != mlocked {
 			bad("%s NR_MLOCK %d but %d pages have PG_mlocked", z.Name, snap, mlocked)
 		}
 		h := z.lruvec.lists[LRU_UNEVICTABLE]

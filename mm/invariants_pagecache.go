@@ -83,13 +83,13 @@ func (s *System) checkPageCacheInvariants(bad func(format string, args ...any)) 
 			}
 		}
 		i := z.node.ID*MAX_NR_ZONES + z.idx
-		if got := z.zonePageStateSnapshot(NR_FILE_PAGES); got != filePages[i] {
+		if got := z.zonePageStateRaw(NR_FILE_PAGES); got != filePages[i] {
 			bad("%s NR_FILE_PAGES %d but the page cache holds %d of its pages", z.Name, got, filePages[i])
 		}
-		if got := z.zonePageStateSnapshot(NR_FILE_DIRTY); got != fileDirty[i] {
+		if got := z.zonePageStateRaw(NR_FILE_DIRTY); got != fileDirty[i] {
 			bad("%s NR_FILE_DIRTY %d but %d cached pages are dirty", z.Name, got, fileDirty[i])
 		}
-		if got := z.zonePageStateSnapshot(NR_WRITEBACK); got != writeback[i] {
+		if got := z.zonePageStateRaw(NR_WRITEBACK); got != writeback[i] {
 			bad("%s NR_WRITEBACK %d but %d pages are under writeback", z.Name, got, writeback[i])
 		}
 	}

@@ -259,7 +259,7 @@ func (s *System) checkSwapInvariants(bad func(format string, args ...any)) {
 			}
 		}
 		i := z.node.ID*MAX_NR_ZONES + z.idx
-		if got := z.zonePageStateSnapshot(NR_SHMEM); got != shmemPages[i] {
+		if got := z.zonePageStateRaw(NR_SHMEM); got != shmemPages[i] {
 			bad("%s NR_SHMEM %d but page caches hold %d swap-backed pages", z.Name, got, shmemPages[i])
 		}
 	}

@@ -85,7 +85,7 @@ func (s *System) checkUserInvariants(bad func(format string, args ...any)) {
 					bad("pfn %#x on zone %s's LRU belongs to %s", pfn, z.Name, s.pfnZone(pfn).Name)
 				}
 			}
-			if snap := z.zonePageStateSnapshot(NR_LRU_BASE + ZoneStatItem(lru)); snap != n {
+			if snap := z.zonePageStateRaw(NR_LRU_BASE + ZoneStatItem(lru)); snap != n {
 				bad("%s %s counter %d but the list holds %d", z.Name, lruNames[lru], snap, n)
 			}
 		}
@@ -128,17 +128,17 @@ func (s *System) checkUserInvariants(bad func(format string, args ...any)) {
 				}
 			}
 		}
-		if snap := z.zonePageStateSnapshot(NR_ANON_PAGES); snap != anonPages[zi] {
+		if snap := z.zonePageStateRaw(NR_ANON_PAGES); snap != anonPages[zi] {
 			bad("%s NR_ANON_PAGES %d but %d anon pages are mapped", z.Name, snap, anonPages[zi])
 		}
-		if snap := z.zonePageStateSnapshot(NR_FILE_MAPPED); snap != fileMapped[zi] {
+		if snap := z.zonePageStateRaw(NR_FILE_MAPPED); snap != fileMapped[zi] {
 			bad("%s NR_FILE_MAPPED %d but %d file pages are mapped", z.Name, snap, fileMapped[zi])
 		}
 	}
 	var nrPagetable int64
 	for _, z := range s.zones {
 		if z.populatedZone() {
-			nrPagetable += z.zonePageStateSnapshot(NR_PAGETABLE)
+			nrPagetable += z.zonePageStateRaw(NR_PAGETABLE)
 		}
 	}
 	if nrPagetable != ptePages {

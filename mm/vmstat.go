@@ -84,6 +84,17 @@ func (z *Zone) zonePageStateSnapshot(item ZoneStatItem) int64 {
 	return max(x, 0)
 }
 
+// zonePageStateRaw is the zone counter with every CPU's pending diff and
+// without the clamp at zero: the value the invariant checker compares, so
+// that a counter driven below zero shows as the drift it is.
+func (z *Zone) zonePageStateRaw(item ZoneStatItem) int64 {
+	x := z.vmStat[item]
+	for cpu := range z.pageset {
+		x += int64(z.pageset[cpu].vmStatDiff[item])
+	}
+	return x
+}
+
 // GlobalPageState is global_page_state().
 func (s *System) GlobalPageState(item ZoneStatItem) int64 { return max(s.vmStat[item], 0) }
 
