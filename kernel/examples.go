@@ -61,6 +61,7 @@ var examples = []Example{
 		Workload: writebackWorkload,
 		IdleNS:   40e9,
 	},
+	seedExample(),
 	{
 		Name: "double-free",
 		Description: "a buggy driver frees the same page twice; with CONFIG_DEBUG_VM the second " +

@@ -40,38 +40,11 @@ type seedRun struct {
 	stray []uint64
 }
 
-// The workload's sizes: pairs of (file page, swap-backed page), and the
-// ballast, of which three pages in four are freed to fragment memory.
-const (
-	seedPairs    = 128
-	ballastBytes = 48 << 20
-)
-
-// runSeed builds the scenario, in the order the thread reconstructs it:
-//
-//  0. the machine has been running a while: free memory above the pairs
-//     is fragmented (compaction's free scanner skips whole free
-//     pageblocks);
-//  1. trinity-c61 dirties pages of a file, each followed by a swap-backed
-//     page (shmem, or an anon page that has been swapped out and read
-//     back, so it is in the swap cache: compaction skips a pinned anon
-//     page without a mapping), so that in some pageblock a swap-backed
-//     page is the next page compaction migrates before a file page;
-//  2. its child pins the swap-backed pages for a second, as direct I/O
-//     does;
-//  3. the parent writes /proc/sys/vm/compact_memory;
-//  4. the parent faults in more anonymous memory than the machine has.
+// runSeed boots the machine for c and runs SeedWorkload on it, recording
+// the stray pages right after compaction.
 func runSeed(t *testing.T, c seedCase) seedRun {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.MemBytes = 128 << 20
-	if c.swap {
-		cfg.SwapBytes = 256 << 20
-	}
-	cfg.Kernel = c.kernel
-	cfg.Patches = c.patches
-	cfg.Mounts = []MountSpec{{Type: c.fs, Path: "/mnt/data", SizeBytes: 1 << 30}, {Type: "tmpfs", Path: "/dev/shm", SizeBytes: 64 << 20}}
-	m, err := Boot(cfg)
+	m, err := Boot(SeedConfig(c.kernel, c.patches, c.fs, c.swap))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,89 +56,11 @@ func runSeed(t *testing.T, c seedCase) seedRun {
 		t.Cleanup(func() { t.Log(strings.Join(tr.Lines(), "\n")) })
 	}
 	var run seedRun
-	fail := func(what string, err error) {
-		if err != nil {
-			t.Errorf("%s: %v", what, err)
-		}
-	}
-	pressure := uint64(160 << 20)
-	if !c.swap {
-		// Without swap, anonymous memory cannot exceed RAM; ask for what
-		// reclaim of the page cache and the watermarks can give.
-		pressure = 72 << 20
-	}
-	m.Spawn("trinity-c61", func(p *Process) {
-		const size = seedPairs * mm.PAGE_SIZE
-		var anon uint64
-		if c.backing == "anon" {
-			// Anon pages go out to swap under pressure first.
-			var err error
-			anon, err = p.Mmap(size, true)
-			fail("mmap anon", err)
-			fail("touch anon", p.Touch(anon, size, 0, true, 1))
-			hog, err := p.Mmap(pressure, true)
-			fail("mmap hog", err)
-			fail("touch hog", p.Touch(hog, pressure, 0, true, 4))
-			fail("munmap hog", p.Munmap(hog, pressure))
-			// Let kswapd finish and go back to sleep.
-			fail("sleep", p.Sleep(1e9))
-		}
-		// 0. Used memory, fragmented once the pairs exist: whatever the
-		// free lists held, small blocks first, then whole blocks from
-		// the top of the zone down, is taken before the pairs are.
-		ballast, err := p.Mmap(ballastBytes, true)
-		fail("mmap ballast", err)
-		fail("touch ballast", p.Touch(ballast, ballastBytes, 0, true, 9))
-		// 1. File pages and swap-backed pages, allocated alternately.
-		dfd, err := p.Open("/mnt/data/file", true)
-		fail("open file", err)
-		var sfd int
-		if c.backing == "shmem" {
-			sfd, err = p.Open("/dev/shm/seg", true)
-			fail("open tmpfs", err)
-		}
-		for i := int64(0); i < seedPairs; i++ {
-			_, err = p.Pwrite(dfd, i*mm.PAGE_SIZE, mm.PAGE_SIZE, 2)
-			fail("write file", err)
-			switch c.backing {
-			case "shmem":
-				_, err = p.Pwrite(sfd, i*mm.PAGE_SIZE, mm.PAGE_SIZE, 1)
-				fail("write tmpfs", err)
-			case "anon":
-				// A read fault brings the page back from swap (with its
-				// readahead cluster); it stays in the swap cache.
-				fail("read anon", p.Touch(anon+uint64(i)*mm.PAGE_SIZE, 1, 0, false, 0))
-			}
-		}
-		pinAddr := anon
-		if c.backing == "shmem" {
-			pinAddr, err = p.MmapFile(sfd, 0, size, true, true)
-			fail("mmap tmpfs", err)
-		}
-		// Keep one ballast page in four: the free scanner finds three
-		// in four free above the pairs, and the migrate scanner has
-		// little to move below them.
-		for a := ballast; a < ballast+ballastBytes; a += 4 * mm.PAGE_SIZE {
-			fail("madvise ballast", p.Madvise(a+mm.PAGE_SIZE, 3*mm.PAGE_SIZE, mm.MADV_DONTNEED))
-		}
-		// 2. The child pins the swap-backed pages for a second.
-		_, err = p.Fork("trinity-c62", func(c *Process) {
-			fail("pin", c.Pin(pinAddr, size, false, 1e9))
-		})
-		fail("fork", err)
-		fail("sleep", p.Sleep(1e6))
-		// 3. Compaction while the pins are held.
-		fail("compact_memory", p.CompactMemory())
-		run.stray = strayPages(p.m)
-		// 4. Memory pressure from page faults.
-		addr, err := p.Mmap(pressure, true)
-		fail("mmap pressure", err)
-		fail("touch pressure", p.Touch(addr, pressure, 0, true, 3))
-		if c.after != nil {
-			fail("munmap pressure", p.Munmap(addr, pressure))
-			c.after(p, dfd)
-		}
-	})
+	w := NewSeedWorkload(c.backing, c.swap)
+	w.AfterCompaction = func(p *Process) { run.stray = strayPages(p.m) }
+	w.After = c.after
+	w.Err = func(what string, err error) { t.Errorf("%s: %v", what, err) }
+	w.Spawn(m)
 	res := m.Run(0)
 	if res.Err != nil {
 		t.Fatalf("%v\n%s", res.Err, m.Log.String())
@@ -389,7 +284,7 @@ func TestSeedConsequences(t *testing.T) {
 			var vmstat string
 			run := runSeed(t, seedCase{kernel: kernel, fs: "xfs", backing: "shmem", swap: true,
 				after: func(p *Process, fd int) {
-					if _, err := p.Pread(fd, 0, seedPairs*mm.PAGE_SIZE); err != nil {
+					if _, err := p.Pread(fd, 0, SeedPairs*mm.PAGE_SIZE); err != nil {
 						t.Error(err)
 					}
 					vmstat, _ = p.m.Proc("/proc/vmstat")
