@@ -11,9 +11,10 @@ import (
 )
 
 // Built-in examples: a machine, a workload and the /proc files worth
-// looking at afterwards. Until the program language exists (issue 6) a
-// workload is Go code standing for a driver that calls the page allocator
-// directly, as alloc_pages/__free_pages users do.
+// looking at afterwards. A workload is Go code: some stand for a driver
+// calling the page allocator directly, as alloc_pages/__free_pages users
+// do; the founding case (seed.go) loops over hundreds of calls, which the
+// program language (package prog) has no construct for.
 
 // Example is one built-in example.
 type Example struct {

@@ -16,6 +16,7 @@ import (
 
 	"pagesim/kernel"
 	"pagesim/mm"
+	"pagesim/prog"
 	"pagesim/sim"
 )
 
@@ -26,6 +27,7 @@ const usage = `pagesim: Linux v3.16 memory management as a deterministic, checka
 
 Usage:
   pagesim run [flags]          boot a machine, run an example or stay idle, show what happened
+  pagesim run [flags] FILE     run a program (see docs/programs.md); flags override its header
   pagesim examples             list the built-in examples
   pagesim kernels              list the modeled kernels and patches
   pagesim version              print the version
@@ -171,12 +173,56 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "pagesim run: unexpected argument %q (programs arrive with the program language; use --example)\n", fs.Arg(0))
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "pagesim run: unexpected argument %q (one program file at a time)\n", fs.Arg(1))
 		return 2
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if fs.NArg() == 1 {
+		if *example != "" {
+			fmt.Fprintf(stderr, "pagesim run: give a program file or --example, not both\n")
+			return 2
+		}
+		for _, p := range procs {
+			if !knownProc(p) {
+				fmt.Fprintf(stderr, "pagesim run: --proc %s: unknown file (known: %s)\n", p, strings.Join(mm.ProcFiles, ", "))
+				return 2
+			}
+		}
+		// The program's header wins over the defaults; a flag given
+		// explicitly wins over the header.
+		override := func(c *kernel.Config) {
+			if explicit["mem"] {
+				c.MemBytes = cfg.MemBytes
+			}
+			if explicit["nodes"] {
+				c.Nodes = cfg.Nodes
+			}
+			if explicit["cpus"] {
+				c.CPUs = cfg.CPUs
+			}
+			if explicit["movablecore"] {
+				c.MovableCoreBytes = cfg.MovableCoreBytes
+			}
+			if explicit["min-free-kbytes"] {
+				c.MinFreeKbytes = cfg.MinFreeKbytes
+			}
+			if explicit["kernel"] {
+				c.Kernel = cfg.Kernel
+			}
+			if explicit["seed"] {
+				c.Seed = cfg.Seed
+			}
+			if *random {
+				c.Policy = sim.Random
+			}
+			if *patchEdits != "" {
+				c.Patches = append(c.Patches, strings.Split(*patchEdits, ",")...)
+			}
+		}
+		return runProgram(fs.Arg(0), explicit["min-free-kbytes"], override, procs, traces, idle.Nanoseconds(), *noDmesg, stdout, stderr)
+	}
 
 	var ex *kernel.Example
 	if *example != "" {
@@ -244,9 +290,62 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		idleNS = ex.IdleNS
 	}
 	res := m.Run(idleNS)
+	return report(m, res, nil, procs, tracer, *noDmesg, stdout, stderr)
+}
+
+// runProgram runs a program file: a malformed one is a usage error (exit
+// 2, file:line:col: message).
+func runProgram(path string, dropMinFree bool, override func(*kernel.Config), procs, traces []string, idleNS int64, noDmesg bool, stdout, stderr io.Writer) int {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "pagesim run: %v\n", err)
+		return 2
+	}
+	p, err := prog.Parse(path, src)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if dropMinFree {
+		// --min-free-kbytes given: it wins over the header's sysctl.
+		var keep []prog.Sysctl
+		for _, s := range p.Header.Sysctls {
+			if s.Name != "vm.min_free_kbytes" {
+				keep = append(keep, s)
+			}
+		}
+		p.Header.Sysctls = keep
+	}
+	var tracer *mm.Tracer
+	res, err := prog.Run(p, prog.Options{
+		Override: override,
+		Setup: func(m *kernel.Machine) {
+			if len(traces) > 0 {
+				tracer = mm.NewTracer(traces)
+				m.MM.SetTracer(tracer)
+			}
+		},
+		IdleNS: idleNS,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "pagesim run: %s: %v\n", path, err)
+		return 2
+	}
+	return report(res.Machine, res.Kernel, res.Trace, procs, tracer, noDmesg, stdout, stderr)
+}
+
+// report prints what a run did: the kernel log, the program's calls (if
+// any), the /proc files and the trace; it returns the exit status.
+func report(m *kernel.Machine, res kernel.Result, calls []string, procs []string, tracer *mm.Tracer, noDmesg bool, stdout, stderr io.Writer) int {
 	status := 0
-	if !*noDmesg {
+	if !noDmesg {
 		fmt.Fprint(stdout, m.Log.String())
+	}
+	if calls != nil {
+		fmt.Fprintf(stdout, "\n==> calls <==\n")
+		for _, l := range calls {
+			fmt.Fprintln(stdout, l)
+		}
 	}
 	if res.Err != nil {
 		fmt.Fprintf(stderr, "pagesim: %v\n", res.Err)

@@ -4,6 +4,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -58,4 +60,64 @@ func TestExitStatus(t *testing.T) {
 			t.Errorf("pagesim %v: exit %d (want %d), output lacks %q?\nstdout: %.300s\nstderr: %.300s", tc.args, code, tc.code, tc.want, out, errs)
 		}
 	}
+}
+
+// TestRunProgram runs a program file: its calls are shown, the header
+// sets the machine, an explicit flag overrides the header, and a malformed
+// program is a usage error with file:line:col.
+func TestRunProgram(t *testing.T) {
+	const file = "../../prog/testdata/fork-cow.prog"
+	code, out, errs := run("run", "--proc", "/proc/meminfo", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"==> calls <==", "parent[2]: fork(child) = 3", "child[3]: touch(r0, 4M, read) = 0", "MemTotal:         1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	_, out256, _ := run("run", "--mem", "256M", "--proc", "/proc/meminfo", file)
+	if memTotal(out) >= memTotal(out256) || memTotal(out) > 128<<10 {
+		t.Errorf("MemTotal %d kB (header 128M), with --mem 256M %d kB", memTotal(out), memTotal(out256))
+	}
+	code2, out2, _ := run("run", "--proc", "/proc/meminfo", file)
+	if code2 != 0 || out2 != out {
+		t.Error("two runs of the same program differ")
+	}
+
+	dir := t.TempDir()
+	bad := dir + "/bad.prog"
+	os.WriteFile(bad, []byte("mem 1G\nmain: r0 = mmap(4M, rx)\n"), 0o644)
+	code, _, errs = run("run", bad)
+	if code != 2 || !strings.HasPrefix(errs, bad+`:2:21: mmap: prot: unknown prot "rx"`) {
+		t.Errorf("malformed program: exit %d, stderr %q", code, errs)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", dir + "/missing.prog"}, "no such file"},
+		{[]string{"run", "--example", "boot", file}, "not both"},
+		{[]string{"run", file, file}, "unexpected argument"},
+		{[]string{"run", "--mem", "64M", "../../prog/testdata/writeback.prog"}, "boot:"},
+	} {
+		if code, _, errs := run(tc.args...); code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("pagesim %v: exit %d, stderr %q, want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+	oops := dir + "/oops.prog"
+	os.WriteFile(oops, []byte("mem 128M\ndrv: r0 = alloc_pages(0, GFP_KERNEL)\ndrv: free_pages(r0)\ndrv: free_pages(r0)\n"), 0o644)
+	if code, _, errs := run("run", oops); code != 1 || !strings.Contains(errs, "kernel BUG at include/linux/mm.h:321!") {
+		t.Errorf("double free: exit %d, stderr %q", code, errs)
+	}
+}
+
+func memTotal(out string) int {
+	i := strings.Index(out, "MemTotal:")
+	if i < 0 {
+		return 0
+	}
+	var kb int
+	fmt.Sscanf(out[i+len("MemTotal:"):], "%d", &kb)
+	return kb
 }
