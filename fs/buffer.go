@@ -53,9 +53,12 @@ func (bh *BufferHead) TestClear(bit uint) bool {
 	return was
 }
 
-// bhSlab holds every buffer head; page->private is index+1.
+// bhSlab holds every buffer head; page->private is index+1. Heads are
+// allocated one by one, so a *BufferHead stays valid while the slab grows:
+// an I/O completion holds one across the device's latency, as the kernel's
+// end_io holds its bh.
 type bhSlab struct {
-	heads []BufferHead
+	heads []*BufferHead
 	free  []uint32
 }
 
@@ -65,7 +68,7 @@ func (f *FS) PageBuffers(pfn uint64) *BufferHead {
 	if !p.Test(mm.PG_private) {
 		return nil
 	}
-	return &f.bhs.heads[p.Private()-1]
+	return f.bhs.heads[p.Private()-1]
 }
 
 // CreateEmptyBuffers is create_empty_buffers(): one buffer for the page,
@@ -77,10 +80,10 @@ func (f *FS) CreateEmptyBuffers(pfn uint64, state uint32) *BufferHead {
 		id = f.bhs.free[n-1]
 		f.bhs.free = f.bhs.free[:n-1]
 	} else {
-		f.bhs.heads = append(f.bhs.heads, BufferHead{})
+		f.bhs.heads = append(f.bhs.heads, new(BufferHead))
 		id = uint32(len(f.bhs.heads) - 1)
 	}
-	bh := &f.bhs.heads[id]
+	bh := f.bhs.heads[id]
 	*bh = BufferHead{State: state, Page: pfn, inUse: true}
 	p := f.Sys.Page(pfn)
 	if p.PageDirty() {
@@ -116,7 +119,7 @@ func (f *FS) TryToFreeBuffers(pfn uint64) bool {
 		return false
 	}
 	id := p.Private() - 1
-	f.bhs.heads[id] = BufferHead{}
+	*f.bhs.heads[id] = BufferHead{}
 	f.bhs.free = append(f.bhs.free, uint32(id))
 	f.Sys.ClearPagePrivate(pfn)
 	return true

@@ -360,3 +360,45 @@ func TestDirtyThrottling(t *testing.T) {
 	}
 	m.check(t)
 }
+
+// TestWritebackUnlocksEveryBuffer checks end_buffer_async_write's part of
+// writeback: once fsync has returned, no buffer of the file is still
+// locked or marked for async write, so try_to_free_buffers (and with it
+// reclaim and invalidate) can drop them all. The file is big enough that
+// background writeback starts while it is being written, so buffer heads
+// are created while earlier writes are still in flight.
+func TestWritebackUnlocksEveryBuffer(t *testing.T) {
+	for _, mp := range []string{"/ext4", "/xfs"} {
+		t.Run(mp, func(t *testing.T) {
+			m := boot(t)
+			const n = 16384
+			m.run(t, func(task *sim.Task) {
+				file, _ := m.f.Open(mp+"/f", true)
+				for i := int64(0); i < n; i += 256 {
+					m.f.Write(file, i*mm.PAGE_SIZE, 256*mm.PAGE_SIZE, 1)
+				}
+				if err := m.f.Fsync(file, false); err != nil {
+					t.Errorf("fsync: %v", err)
+				}
+				locked := 0
+				for i := uint64(0); i < n; i++ {
+					pfn, ok := m.s.FindGetPage(file.Inode.Mapping, i)
+					if !ok {
+						continue
+					}
+					if bh := m.f.PageBuffers(pfn); bh != nil && (bh.Test(fs.BH_Lock) || bh.Test(fs.BH_Async_Write)) {
+						locked++
+					}
+					m.s.PutPage(pfn)
+				}
+				if locked != 0 {
+					t.Errorf("%d of %d pages keep a locked buffer after fsync", locked, n)
+				}
+				if got := m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0)); got != n {
+					t.Errorf("invalidate_mapping_pages freed %d of %d clean pages", got, n)
+				}
+			})
+			m.check(t)
+		})
+	}
+}
