@@ -75,6 +75,10 @@ type Machine struct {
 	Kernel  *Kernel
 
 	fileShadow fileShadow
+	// writesInFlight holds, per file page, the contents each write() still
+	// copying would leave there: a concurrent reader may see any of them
+	// (a write is not atomic across pages, or against readers).
+	writesInFlight map[[2]uint64][]uint64
 	// DataIntegrityErrors counts reads that returned something other than
 	// what was written (DESIGN §7).
 	DataIntegrityErrors int
@@ -135,6 +139,7 @@ func Boot(cfg Config) (*Machine, error) {
 	m.MM.SetPatches(set)
 	m.FS = fs.New(m.MM, m.Sched, m.Log)
 	m.fileShadow = fileShadow{}
+	m.writesInFlight = map[[2]uint64][]uint64{}
 	for _, ms := range cfg.Mounts {
 		var t fs.Type
 		switch ms.Type {

@@ -232,7 +232,7 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 		case write:
 			p.shadow[a] = token
 		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !cowed):
-			if want := p.m.fileShadow[fileKey]; got != want {
+			if want := p.m.fileShadow[fileKey]; !p.m.fileReadOK(fileKey, got) {
 				p.m.dataIntegrity("pid %d (%s) read %#x at %#x (inode %d page %d), written %#x", p.Task.PID, p.Task.Comm, got, a, fileKey[0], fileKey[1], want)
 			}
 		default:
@@ -378,15 +378,48 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	if err != nil {
 		return 0, err
 	}
+	ino := f.Inode.Ino()
+	var first, last uint64
+	if length > 0 && pos >= 0 {
+		first, last = uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
+		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
+			k := [2]uint64{ino, idx}
+			p.m.writesInFlight[k] = append(p.m.writesInFlight[k], mm.MixToken(p.m.fileShadow[k], token))
+		}
+	}
 	n, err := p.m.FS.Write(f, pos, length, token)
+	if length > 0 && pos >= 0 {
+		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
+			k := [2]uint64{ino, idx}
+			inflight := p.m.writesInFlight[k]
+			if i := slices.Index(inflight, mm.MixToken(p.m.fileShadow[k], token)); i >= 0 {
+				inflight = slices.Delete(inflight, i, i+1)
+			}
+			if len(inflight) == 0 {
+				delete(p.m.writesInFlight, k)
+			} else {
+				p.m.writesInFlight[k] = inflight
+			}
+		}
+	}
 	if n > 0 {
-		ino := f.Inode.Ino()
 		for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
 			k := [2]uint64{ino, idx}
 			p.m.fileShadow[k] = mm.MixToken(p.m.fileShadow[k], token)
 		}
 	}
 	return n, err
+}
+
+// maxTrackedWritePages bounds how many pages of one write() are recorded
+// as in flight (256 MiB): a huge write that fails at once must not cost
+// memory per page it names.
+const maxTrackedWritePages = 1 << 16
+
+// fileReadOK is the oracle's test for a read of file page k: what was
+// written there, or what a write() still copying would leave.
+func (m *Machine) fileReadOK(k [2]uint64, got uint64) bool {
+	return got == m.fileShadow[k] || slices.Contains(m.writesInFlight[k], got)
 }
 
 // Pread is pread(fd, buf, length, pos): the pages read are checked against
@@ -403,7 +436,8 @@ func (p *Process) Pread(fd int, pos, length int64) (int64, error) {
 	ino := f.Inode.Ino()
 	for i, tok := range toks {
 		idx := uint64(pos)>>mm.PAGE_SHIFT + uint64(i)
-		if want := p.m.fileShadow[[2]uint64{ino, idx}]; tok != want {
+		if k := [2]uint64{ino, idx}; !p.m.fileReadOK(k, tok) {
+			want := p.m.fileShadow[k]
 			p.m.dataIntegrity("pid %d (%s) read %#x from inode %d page %d, written %#x", p.Task.PID, p.Task.Comm, tok, ino, idx, want)
 		}
 	}
@@ -432,8 +466,12 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 	if err != nil {
 		return err
 	}
+	old := f.Inode.ISize()
 	if err := p.m.FS.Truncate(f, size); err != nil {
 		return err
+	}
+	if size >= old {
+		return nil // nothing cut, nothing zeroed
 	}
 	ino := f.Inode.Ino()
 	for k := range p.m.fileShadow {

@@ -80,3 +80,27 @@ func TestProcessesForkAndFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestOracleReadDuringWrite checks the oracle against a reader that runs
+// while another task's write() is still copying (it sleeps in
+// balance_dirty_pages and on page locks): the reader may see each page as
+// before or after the write, and that is no integrity error.
+func TestOracleReadDuringWrite(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		m := bootWithDisks(t, sim.Random, seed)
+		m.Spawn("writer", func(p *Process) {
+			fd, _ := p.Open("/mnt/xfs/f", true)
+			for tok := uint64(1); tok <= 4; tok++ {
+				p.Pwrite(fd, 0, 64<<20, tok)
+			}
+		})
+		m.Spawn("reader", func(p *Process) {
+			fd, _ := p.Open("/mnt/xfs/f", true)
+			for i := 0; i < 8; i++ {
+				p.Pread(fd, 0, 64<<20)
+				p.Sleep(5e6)
+			}
+		})
+		finish(t, m)
+	}
+}
