@@ -28,6 +28,9 @@ const usage = `pagesim: Linux v3.16 memory management as a deterministic, checka
 Usage:
   pagesim run [flags]          boot a machine, run an example or stay idle, show what happened
   pagesim run [flags] FILE     run a program (see docs/programs.md); flags override its header
+                               (--history PFN, --check=end|off, --json; see 'pagesim run -h')
+  pagesim bench [--mem M] [--size S]
+                               time anonymous page faults in the model and on the host
   pagesim examples             list the built-in examples
   pagesim kernels              list the modeled kernels and patches
   pagesim version              print the version
@@ -39,8 +42,9 @@ func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// realMain returns the exit status: 0 for a clean run, 1 when the machine
-// oopsed, panicked or failed its invariants, 2 for a usage error.
+// realMain returns the exit status: 0 for a clean run, 1 when any report
+// fired (a WARN, a BUG or bad page, an oops or panic, an invariant
+// violation, a data-integrity error), 2 for a usage error.
 func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -49,6 +53,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "examples":
 		for _, e := range kernel.Examples() {
 			fmt.Fprintf(stdout, "%-12s %s\n", e.Name, e.Description)
@@ -167,6 +173,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&traces, "trace", "record tracepoint events matching NAME (repeatable; 'all', or a prefix like mm_page_*)")
 	idle := fs.Duration("idle", 0, "without an example, keep the machine running idle this long (virtual time), e.g. 5s")
 	noDmesg := fs.Bool("no-dmesg", false, "do not print the kernel log")
+	var history listFlag
+	fs.Var(&history, "history", "record the history of page frame PFN (hex 0x... or decimal; repeatable or comma-separated) and print it after the run")
+	jsonOut := fs.Bool("json", false, "print the run's result (log, calls, reports, vmstat deltas, /proc files, trace, histories, exit status) as one JSON object")
+	check := fs.String("check", "end", "invariant checking: 'end' runs the checker after the run, 'off' skips it ('every', checking after each step, is not yet modeled)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -179,6 +189,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	opts := runOpts{procs: procs, traces: traces, noDmesg: *noDmesg, check: *check, json: *jsonOut}
+	switch *check {
+	case "end", "off":
+	case "every":
+		fmt.Fprintf(stderr, "pagesim run: --check=every: not yet modeled (use end or off)\n")
+		return 2
+	default:
+		fmt.Fprintf(stderr, "pagesim run: --check=%s: want end or off\n", *check)
+		return 2
+	}
+	var err error
+	if opts.history, err = parsePFNs(history); err != nil {
+		fmt.Fprintf(stderr, "pagesim run: --history: %v\n", err)
+		return 2
+	}
 	if fs.NArg() == 1 {
 		if *example != "" {
 			fmt.Fprintf(stderr, "pagesim run: give a program file or --example, not both\n")
@@ -221,12 +246,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 				c.Patches = append(c.Patches, strings.Split(*patchEdits, ",")...)
 			}
 		}
-		return runProgram(fs.Arg(0), explicit["min-free-kbytes"], override, procs, traces, idle.Nanoseconds(), *noDmesg, stdout, stderr)
+		return runProgram(fs.Arg(0), explicit["min-free-kbytes"], override, opts, idle.Nanoseconds(), stdout, stderr)
 	}
 
 	var ex *kernel.Example
 	if *example != "" {
-		var err error
 		if ex, err = kernel.LookupExample(*example); err != nil {
 			fmt.Fprintf(stderr, "pagesim run: %v\n", err)
 			return 2
@@ -257,6 +281,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		cfg = base
 		if len(procs) == 0 {
 			procs = ex.Proc
+			opts.procs = procs
 		}
 	}
 	if *random {
@@ -277,11 +302,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
-	var tracer *mm.Tracer
-	if len(traces) > 0 {
-		tracer = mm.NewTracer(traces)
-		m.MM.SetTracer(tracer)
-	}
+	opts.setup(m)
 	if ex != nil && ex.Workload != nil {
 		ex.Workload(m)
 	}
@@ -290,12 +311,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		idleNS = ex.IdleNS
 	}
 	res := m.Run(idleNS)
-	return report(m, res, nil, procs, tracer, *noDmesg, stdout, stderr)
+	var inv []string
+	if opts.check == "end" && res.Oops == nil {
+		inv = m.MM.CheckInvariants()
+	}
+	return opts.report(m, res, nil, inv, stdout, stderr)
 }
 
 // runProgram runs a program file: a malformed one is a usage error (exit
 // 2, file:line:col: message).
-func runProgram(path string, dropMinFree bool, override func(*kernel.Config), procs, traces []string, idleNS int64, noDmesg bool, stdout, stderr io.Writer) int {
+func runProgram(path string, dropMinFree bool, override func(*kernel.Config), opts runOpts, idleNS int64, stdout, stderr io.Writer) int {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "pagesim run: %v\n", err)
@@ -316,64 +341,20 @@ func runProgram(path string, dropMinFree bool, override func(*kernel.Config), pr
 		}
 		p.Header.Sysctls = keep
 	}
-	var tracer *mm.Tracer
 	res, err := prog.Run(p, prog.Options{
 		Override: override,
-		Setup: func(m *kernel.Machine) {
-			if len(traces) > 0 {
-				tracer = mm.NewTracer(traces)
-				m.MM.SetTracer(tracer)
-			}
-		},
-		IdleNS: idleNS,
+		Setup:    opts.setup,
+		IdleNS:   idleNS,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "pagesim run: %s: %v\n", path, err)
 		return 2
 	}
-	return report(res.Machine, res.Kernel, res.Trace, procs, tracer, noDmesg, stdout, stderr)
-}
-
-// report prints what a run did: the kernel log, the program's calls (if
-// any), the /proc files and the trace; it returns the exit status.
-func report(m *kernel.Machine, res kernel.Result, calls []string, procs []string, tracer *mm.Tracer, noDmesg bool, stdout, stderr io.Writer) int {
-	status := 0
-	if !noDmesg {
-		fmt.Fprint(stdout, m.Log.String())
+	var inv []string
+	if opts.check == "end" {
+		inv = res.Invariants
 	}
-	if calls != nil {
-		fmt.Fprintf(stdout, "\n==> calls <==\n")
-		for _, l := range calls {
-			fmt.Fprintln(stdout, l)
-		}
-	}
-	if res.Err != nil {
-		fmt.Fprintf(stderr, "pagesim: %v\n", res.Err)
-		status = 1
-	}
-	if res.Oops != nil {
-		fmt.Fprintf(stderr, "pagesim: the machine stopped: %s\n", res.Oops.Error())
-		status = 1
-	}
-	if m.DataIntegrityErrors > 0 {
-		fmt.Fprintf(stderr, "pagesim: %d data integrity errors (see the log)\n", m.DataIntegrityErrors)
-		status = 1
-	}
-	if errs := m.MM.CheckInvariants(); len(errs) > 0 && res.Oops == nil {
-		fmt.Fprintf(stderr, "pagesim: invariant violations:\n  %s\n", strings.Join(errs, "\n  "))
-		status = 1
-	}
-	for _, p := range procs {
-		text, _ := m.Proc(p)
-		fmt.Fprintf(stdout, "\n==> %s <==\n%s", p, text)
-	}
-	if tracer != nil {
-		fmt.Fprintf(stdout, "\n==> trace <==\n")
-		for _, l := range tracer.Lines() {
-			fmt.Fprintln(stdout, l)
-		}
-	}
-	return status
+	return opts.report(res.Machine, res.Kernel, res.Trace, inv, stdout, stderr)
 }
 
 func knownProc(p string) bool {
