@@ -384,7 +384,7 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 		first, last = uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
 		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
 			k := [2]uint64{ino, idx}
-			p.m.writesInFlight[k] = append(p.m.writesInFlight[k], mm.MixToken(p.m.fileShadow[k], token))
+			p.m.writesInFlight[k] = append(p.m.writesInFlight[k], pageWriteToken(p.m.fileShadow[k], idx, pos, length, token))
 		}
 	}
 	n, err := p.m.FS.Write(f, pos, length, token)
@@ -392,7 +392,7 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
 			k := [2]uint64{ino, idx}
 			inflight := p.m.writesInFlight[k]
-			if i := slices.Index(inflight, mm.MixToken(p.m.fileShadow[k], token)); i >= 0 {
+			if i := slices.Index(inflight, pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)); i >= 0 {
 				inflight = slices.Delete(inflight, i, i+1)
 			}
 			if len(inflight) == 0 {
@@ -405,10 +405,19 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	if n > 0 {
 		for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
 			k := [2]uint64{ino, idx}
-			p.m.fileShadow[k] = mm.MixToken(p.m.fileShadow[k], token)
+			p.m.fileShadow[k] = pageWriteToken(p.m.fileShadow[k], idx, pos, n, token)
 		}
 	}
 	return n, err
+}
+
+// pageWriteToken is what a write of token over [pos, pos+length) leaves in
+// file page idx that held old: mm.WriteToken for the part of the page the
+// write covers.
+func pageWriteToken(old, idx uint64, pos, length int64, token uint64) uint64 {
+	start := int64(idx) << mm.PAGE_SHIFT
+	from, to := max(pos, start), min(pos+length, start+mm.PAGE_SIZE)
+	return mm.WriteToken(old, from-start, to-from, token)
 }
 
 // maxTrackedWritePages bounds how many pages of one write() are recorded

@@ -104,3 +104,20 @@ func TestOracleReadDuringWrite(t *testing.T) {
 		finish(t, m)
 	}
 }
+
+// TestFullPageWriteIgnoresOldFrame checks that a write of a whole page
+// into a new page-cache page leaves exactly the written data: the frame
+// came from the allocator with whatever its last user wrote (the kernel
+// does not clear it, the write covers it all), and none of that may show.
+func TestFullPageWriteIgnoresOldFrame(t *testing.T) {
+	m := bootWithDisks(t, sim.RoundRobin, 1)
+	m.Spawn("t", func(p *Process) {
+		a, _ := p.Mmap(16<<20, true)
+		p.Touch(a, 16<<20, 0, true, 0x77)
+		p.Munmap(a, 16<<20)
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(fd, 0, 16<<20, 5)
+		p.Pread(fd, 0, 16<<20)
+	})
+	finish(t, m)
+}

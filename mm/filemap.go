@@ -370,8 +370,8 @@ func (s *System) TrylockPage(pfn uint64) bool { return s.trylockPage(pfn) }
 
 // GenericPerformWrite is generic_perform_write(): page by page,
 // ->write_begin, copy in, ->write_end, then let balance_dirty_pages
-// throttle the writer. The write's data is token, mixed into each page it
-// touches (MixToken).
+// throttle the writer. The write's data is token, written into each page
+// it touches (WriteToken).
 func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, token uint64) (int64, error) {
 	ops, ok := m.Ops.(WriteBeginEndOp)
 	if !ok {
@@ -389,7 +389,7 @@ func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, t
 			return 0, err
 		}
 		p := &s.pages[pfn]
-		p.data = MixToken(p.data, token)
+		p.data = WriteToken(p.data, offset, bytes, token)
 		copied := ops.WriteEnd(s, m, pos, int(bytes), int(bytes), pfn)
 		if copied < 0 {
 			break

@@ -321,3 +321,15 @@ func MixToken(old, token uint64) uint64 {
 	x ^= x >> 29
 	return x*0xbf58476d1ce4e5b9 + 1
 }
+
+// WriteToken is a page's content token after a write of token over bytes
+// bytes at offset in it: a write of the whole page replaces whatever the
+// frame held (a new page-cache page is not cleared first, so its old
+// content must not show), a partial one mixes in (MixToken).
+func WriteToken(old uint64, offset, bytes int64, token uint64) uint64 {
+	if offset == 0 && bytes == PAGE_SIZE {
+		return MixToken(0, token)
+	}
+	return MixToken(old, token)
+}
+
