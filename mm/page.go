@@ -332,4 +332,3 @@ func WriteToken(old uint64, offset, bytes int64, token uint64) uint64 {
 	}
 	return MixToken(old, token)
 }
-
