@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"pagesim/examples"
 	"pagesim/kernel"
 	"pagesim/mm"
 	"pagesim/prog"
@@ -57,7 +58,13 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return cmdBench(args[1:], stdout, stderr)
 	case "examples":
 		for _, e := range kernel.Examples() {
-			fmt.Fprintf(stdout, "%-12s %s\n", e.Name, e.Description)
+			fmt.Fprintf(stdout, "%-14s %s\n", e.Name, e.Description)
+		}
+		for _, e := range examples.List() {
+			if _, err := kernel.LookupExample(e.Name); err == nil {
+				continue // the built-in of that name is the one run
+			}
+			fmt.Fprintf(stdout, "%-14s %s (program)\n", e.Name, e.Description)
 		}
 		return 0
 	case "kernels":
@@ -204,11 +211,29 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pagesim run: --history: %v\n", err)
 		return 2
 	}
+	// A program: a file, or an example written in the program language
+	// (package examples; the Go-built examples of package kernel come
+	// first).
+	var progName string
+	var progSrc []byte
 	if fs.NArg() == 1 {
 		if *example != "" {
 			fmt.Fprintf(stderr, "pagesim run: give a program file or --example, not both\n")
 			return 2
 		}
+		progName = fs.Arg(0)
+		if progSrc, err = os.ReadFile(progName); err != nil {
+			fmt.Fprintf(stderr, "pagesim run: %v\n", err)
+			return 2
+		}
+	} else if *example != "" {
+		if _, kerr := kernel.LookupExample(*example); kerr != nil {
+			if e, ok := examples.Lookup(*example); ok {
+				progName, progSrc = e.Name+".prog", e.Source
+			}
+		}
+	}
+	if progSrc != nil {
 		for _, p := range procs {
 			if !knownProc(p) {
 				fmt.Fprintf(stderr, "pagesim run: --proc %s: unknown file (known: %s)\n", p, strings.Join(mm.ProcFiles, ", "))
@@ -246,7 +271,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 				c.Patches = append(c.Patches, strings.Split(*patchEdits, ",")...)
 			}
 		}
-		return runProgram(fs.Arg(0), explicit["min-free-kbytes"], override, opts, idle.Nanoseconds(), stdout, stderr)
+		return runProgram(progName, progSrc, explicit["min-free-kbytes"], override, opts, idle.Nanoseconds(), stdout, stderr)
 	}
 
 	var ex *kernel.Example
@@ -318,14 +343,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return opts.report(m, res, nil, inv, stdout, stderr)
 }
 
-// runProgram runs a program file: a malformed one is a usage error (exit
-// 2, file:line:col: message).
-func runProgram(path string, dropMinFree bool, override func(*kernel.Config), opts runOpts, idleNS int64, stdout, stderr io.Writer) int {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "pagesim run: %v\n", err)
-		return 2
-	}
+// runProgram runs a program (src, read from path): a malformed one is a
+// usage error (exit 2, file:line:col: message).
+func runProgram(path string, src []byte, dropMinFree bool, override func(*kernel.Config), opts runOpts, idleNS int64, stdout, stderr io.Writer) int {
 	p, err := prog.Parse(path, src)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
