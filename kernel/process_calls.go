@@ -34,12 +34,16 @@ func (p *Process) HasFD(fd int) bool {
 	return ok
 }
 
-// Sleep is nanosleep(): the task sleeps ns of virtual time.
+// Sleep is nanosleep(): the task sleeps ns of virtual time, interruptibly:
+// a fatal signal (the OOM killer's SIGKILL) ends the sleep at once.
 func (p *Process) Sleep(ns int64) error {
 	if p.dying() {
 		return EINTR
 	}
-	p.Task.Sleep(ns)
+	p.Task.SleepInterruptible(ns)
+	if p.dying() {
+		return EINTR
+	}
 	return nil
 }
 

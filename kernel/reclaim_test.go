@@ -200,3 +200,46 @@ func TestNoWritepageFromDirectReclaim(t *testing.T) {
 		t.Fatalf("no direct reclaim happened")
 	}
 }
+
+// TestOOMWakesSleepingVictim checks that the OOM killer's SIGKILL wakes a
+// victim in an interruptible sleep (signal_wake_up): it exits and frees
+// its memory at once, and the allocating task does not spin in reclaim
+// until the victim's sleep would have ended.
+func TestOOMWakesSleepingVictim(t *testing.T) {
+	m := bootPressure(t, 0, nil)
+	var hogDone int64
+	m.Spawn("sleeper", func(p *Process) {
+		addr, _ := p.Mmap(96<<20, true)
+		p.Touch(addr, 96<<20, 0, true, 1)
+		if err := p.Sleep(10e9); err != EINTR {
+			t.Errorf("the victim's sleep returned %v, want EINTR", err)
+		}
+	})
+	m.Spawn("hog", func(p *Process) {
+		p.Sleep(1e6)
+		addr, _ := p.Mmap(64<<20, true)
+		if err := p.Touch(addr, 64<<20, 0, true, 2); err != nil {
+			t.Errorf("hog: %v", err)
+		}
+		hogDone = p.Task.Now()
+	})
+	if res := m.Run(0); res.Failed() {
+		t.Fatalf("%+v\n%s", res, m.Log.String())
+	}
+	if !strings.Contains(m.Log.String(), "(sleeper)") {
+		t.Fatalf("the sleeper was not killed:\n%s", m.Log.String())
+	}
+	if hogDone == 0 || hogDone > 1e9 {
+		t.Fatalf("the hog finished at %d ns, want well before the victim's 10 s sleep ends", hogDone)
+	}
+	vm, _ := m.Proc("/proc/vmstat")
+	var stalls int
+	for _, l := range strings.Split(vm, "\n") {
+		if n, err := fmt.Sscanf(l, "allocstall %d", &stalls); n == 1 && err == nil {
+			break
+		}
+	}
+	if stalls > 1000 {
+		t.Fatalf("allocstall %d: the allocator spun while the victim slept", stalls)
+	}
+}

@@ -702,3 +702,25 @@ func BenchmarkSpawnRun(b *testing.B) {
 		}
 	}
 }
+
+// TestSignalWake checks signal_wake_up's two cases: a task in an
+// interruptible sleep wakes at once; one in an uninterruptible sleep
+// sleeps on to its timeout.
+func TestSignalWake(t *testing.T) {
+	clock := NewClock()
+	s := NewScheduler(clock, NewRand(1), 2, RoundRobin)
+	var woke [2]int64
+	a := s.Spawn("interruptible", 0, func(tk *Task) { tk.SleepInterruptible(10e9); woke[0] = tk.Now() })
+	b := s.Spawn("uninterruptible", 0, func(tk *Task) { tk.Sleep(10e9); woke[1] = tk.Now() })
+	s.Spawn("killer", 0, func(tk *Task) {
+		tk.Sleep(1e6)
+		a.SignalWake()
+		b.SignalWake()
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if woke[0] != 1e6 || woke[1] != 10e9 {
+		t.Fatalf("woke at %d and %d ns, want 1ms (interruptible) and 10s (uninterruptible)", woke[0], woke[1])
+	}
+}

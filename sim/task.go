@@ -88,8 +88,10 @@ type Task struct {
 	waitq *WaitQueue
 	// gen invalidates stale wake-up timers: a WaitTimeout timer fires only
 	// if the task has not been woken (gen bumped) since it was armed.
-	gen      uint64
-	timedOut bool
+	gen uint64
+	// interruptible: the task sleeps in SleepInterruptible.
+	interruptible bool
+	timedOut      bool
 }
 
 // String names the task as the kernel log does: "pid 3 (kswapd0)".
@@ -157,6 +159,23 @@ func (t *Task) Sleep(ns int64) {
 	t.state = StateSleeping
 	s.addTimer(timer{when: s.clock.now + ns, task: t, gen: t.gen})
 	t.block()
+}
+
+// SleepInterruptible is Sleep in TASK_INTERRUPTIBLE (nanosleep, a
+// program's sleep): SignalWake ends it early.
+func (t *Task) SleepInterruptible(ns int64) {
+	t.interruptible = true
+	defer func() { t.interruptible = false }()
+	t.Sleep(ns)
+}
+
+// SignalWake is signal_wake_up() for a fatal signal: a task in an
+// interruptible sleep wakes at once (to die at its next signal check);
+// any other task is left as it is, as TASK_UNINTERRUPTIBLE sleepers are.
+func (t *Task) SignalWake() {
+	if t.interruptible && t.state == StateSleeping {
+		t.s.wake(t)
+	}
 }
 
 // Wait blocks the task on q until q.WakeOne or q.WakeAll picks it
