@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -131,4 +132,55 @@ func LookupKernel(name string) (*Kernel, error) {
 		names = append(names, k.Name)
 	}
 	return nil, fmt.Errorf("unknown kernel %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// HistoryStep is one modeled upstream commit, in commit order, with the
+// set of modeled patches in force once it is in.
+type HistoryStep struct {
+	Commit Patch    // the zero Patch for the starting point, v3.15
+	Set    []string // patch IDs in force after the commit
+}
+
+// Edits are the patch edits that turn v3.16 into this step's set, for
+// Config.Patches with Config.Kernel = "v3.16".
+func (h HistoryStep) Edits() []string {
+	in := map[string]bool{}
+	for _, id := range h.Set {
+		in[id] = true
+	}
+	var edits []string
+	for _, id := range base {
+		if !in[id] {
+			edits = append(edits, "-"+id)
+		}
+	}
+	for _, id := range h.Set {
+		if !slices.Contains(base, id) {
+			edits = append(edits, "+"+id)
+		}
+	}
+	return edits
+}
+
+// History is the modeled history of the migration code the founding case
+// touches, in upstream commit order: v3.15; 68711a746345 (v3.16-rc1) adds
+// put_new_page; 8bdd63809160 (v3.16-rc7) clears PG_swapbacked before it;
+// Hugh Dickins' 2015 cleanup (v4.5) leaves newpage untouched until the
+// mapping moved, which made that line unnecessary, so it goes.
+// Debug patches are not part of it.
+func History() []HistoryStep {
+	lookup := func(id string) Patch {
+		for _, p := range patches {
+			if p.ID == id {
+				return p
+			}
+		}
+		panic("history names an unknown patch " + id)
+	}
+	return []HistoryStep{
+		{Set: nil},
+		{Commit: lookup("68711a746345"), Set: []string{"68711a746345"}},
+		{Commit: lookup("8bdd63809160"), Set: []string{"68711a746345", "8bdd63809160"}},
+		{Commit: lookup("v4.5-newpage-untouched"), Set: []string{"68711a746345", "v4.5-newpage-untouched"}},
+	}
 }

@@ -32,6 +32,8 @@ Usage:
                                (--history PFN, --check=end|off, --json; see 'pagesim run -h')
   pagesim bench [--mem M] [--size S]
                                time anonymous page faults in the model and on the host
+  pagesim bisect PROGRAM       run a reproducer at each modeled commit: first bad, first fixed
+  pagesim bisect --example N   the same for a built-in example
   pagesim examples             list the built-in examples
   pagesim kernels              list the modeled kernels and patches
   pagesim version              print the version
@@ -67,6 +69,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%-14s %s (program)\n", e.Name, e.Description)
 		}
 		return 0
+	case "bisect":
+		return cmdBisect(args[1:], stdout, stderr)
 	case "kernels":
 		cmdKernels(stdout)
 		return 0
