@@ -22,7 +22,18 @@ const (
 	maxSwap     = 256 << 30        // the model keeps a byte per swap page
 	taskCommLen = 15               // TASK_COMM_LEN - 1
 	pathMax     = 4096             // PATH_MAX
+	// MaxCalls and MaxTasks bound a program: the executor keeps per-call
+	// results and a goroutine per task, and a fuzzer or a typo must not
+	// turn that into an unbounded host cost.
+	MaxCalls = 100000
+	MaxTasks = 1024
 )
+
+// MemCap is the largest machine a program may ask for. The model keeps a
+// struct page (about 64 host bytes) per simulated page, so 64G costs about
+// 1 GiB of host memory; raise it (pagesim run --max-mem) for bigger
+// machines, up to the 1T the model boots.
+var MemCap uint64 = 64 << 30
 
 // Validate checks a program before it runs: the header's values, every
 // call's arguments against its signature, and that each resource and task
@@ -68,6 +79,9 @@ func (v *validator) header() {
 	at := func(kw string) Pos { return h.Lines[kw] }
 	if h.Mem != 0 && (h.Mem < mm.MinMemBytes || h.Mem > maxMem) {
 		v.errorf(at("mem"), -1, "the model boots machines of 64M to 1T", "mem %s out of range", formatSize(h.Mem))
+	} else if h.Mem > MemCap {
+		v.errorf(at("mem"), -1, "pagesim run --max-mem raises the cap (a simulated page costs about 64 host bytes)",
+			"mem %s is above the cap of %s", formatSize(h.Mem), formatSize(MemCap))
 	}
 	if h.Nodes < 0 || h.Nodes > maxNodes {
 		v.errorf(at("nodes"), -1, "CONFIG_NODES_SHIFT=6: 1 to 64 nodes", "nodes %d out of range", h.Nodes)
@@ -214,6 +228,10 @@ func (v *validator) calls() {
 	tasks := map[string]*vtask{}
 	early := map[string]bool{} // tasks already reported as used before their fork
 	res := 0
+	if len(p.Calls) > MaxCalls {
+		v.errorf(p.Calls[MaxCalls].Pos, MaxCalls, "split the workload, or loop with fewer, larger calls",
+			"a program has at most %d calls", MaxCalls)
+	}
 	for i, c := range p.Calls {
 		cpos := func(j int) Pos {
 			if j >= 0 && j < len(c.Args) && c.Args[j].Pos.IsValid() {
@@ -230,6 +248,9 @@ func (v *validator) calls() {
 				v.errorf(c.Pos, i, "a child's lines come after the fork that creates it",
 					"task %s used before fork(%s) at %s creates it", c.Task, c.Task, v.where(fi))
 				early[c.Task] = true
+			}
+			if len(tasks) == MaxTasks {
+				v.errorf(c.Pos, i, "fewer tasks, each doing more", "a program has at most %d tasks", MaxTasks)
 			}
 			t = &vtask{scope: make([]bool, nres)}
 			tasks[c.Task] = t

@@ -170,6 +170,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfg := kernel.DefaultConfig()
 	example := fs.String("example", "", "run a built-in example (see 'pagesim examples')")
+	maxMem := prog.MemCap
+	fs.Var(sizeFlag{&maxMem}, "max-mem", "the largest machine a program may ask for (a simulated page costs about 64 host bytes)")
 	fs.Var(sizeFlag{&cfg.MemBytes}, "mem", "memory size, e.g. 512M, 4G (default 1G)")
 	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "NUMA nodes")
 	fs.IntVar(&cfg.CPUs, "cpus", cfg.CPUs, "CPUs")
@@ -200,6 +202,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	prog.MemCap = maxMem
 	opts := runOpts{procs: procs, traces: traces, noDmesg: *noDmesg, check: *check, json: *jsonOut}
 	switch *check {
 	case "end", "off":
