@@ -60,6 +60,7 @@ func (f *FS) readBlockSync(ino *Inode, pfn uint64, bh *BufferHead) error {
 	done := false
 	var token uint64
 	bh.Set(BH_Lock)
+	f.Sys.CountBio(false)
 	ino.sb.Dev.SubmitRead(bh.Blocknr, func(t uint64) {
 		token = t
 		done = true
@@ -130,6 +131,7 @@ func (f *FS) MpageReadpage(ino *Inode, pfn uint64, getBlock GetBlock) int {
 		s.UnlockPage(pfn)
 		return 0
 	}
+	s.CountBio(false)
 	ino.sb.Dev.SubmitRead(bh.Blocknr, func(token uint64) {
 		p.SetData(token)
 		p.Set(mm.PG_uptodate)
@@ -151,6 +153,7 @@ func (f *FS) SubmitPageWrite(ino *Inode, pfn uint64, sync bool) bool {
 	bh.Clear(BH_Dirty)
 	bh.Set(BH_Lock)
 	token := s.Page(pfn).Data()
+	s.CountBio(true)
 	ino.sb.Dev.SubmitWrite(bh.Blocknr, token, sync, func() {
 		bh.Clear(BH_Async_Write)
 		bh.Clear(BH_Lock)

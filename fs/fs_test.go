@@ -3,6 +3,7 @@
 package fs_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -400,5 +401,30 @@ func TestWritebackUnlocksEveryBuffer(t *testing.T) {
 			})
 			m.check(t)
 		})
+	}
+}
+
+// TestBioAccounting checks submit_bio's vmstat accounting for file I/O:
+// each page written back counts in pgpgout and each page read from the
+// disk in pgpgin (in KiB, as /proc/vmstat prints them).
+func TestBioAccounting(t *testing.T) {
+	m := boot(t)
+	const n = 64
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/io", true)
+		m.f.Write(file, 0, n*mm.PAGE_SIZE, 3)
+		if err := m.f.Fsync(file, false); err != nil {
+			t.Error(err)
+		}
+		m.s.LRUAddDrainAll()
+		m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
+		m.f.Read(file, 0, n*mm.PAGE_SIZE)
+	})
+	vm, _ := m.s.ReadProc("/proc/vmstat")
+	for _, want := range []string{fmt.Sprintf("pgpgout %d\n", n*4), fmt.Sprintf("pgpgin %d\n", n*4)} {
+		if !strings.Contains(vm, want) {
+			t.Errorf("want %q in /proc/vmstat:\n%s", want, vm)
+		}
 	}
 }

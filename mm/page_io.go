@@ -29,6 +29,16 @@ func init() {
 // bioSectors is the sectors of a one-page bio, for PGPGIN/PGPGOUT.
 const bioSectors = PAGE_SIZE >> 9
 
+// CountBio is submit_bio()'s accounting for a one-page bio a filesystem
+// submits: PGPGOUT or PGPGIN, in sectors (/proc/vmstat shows KiB).
+func (s *System) CountBio(write bool) {
+	if write {
+		s.countVMEvents(PGPGOUT, bioSectors)
+	} else {
+		s.countVMEvents(PGPGIN, bioSectors)
+	}
+}
+
 // submitSwapBio is get_swap_bio() + submit_bio() for a swap-cache page:
 // submit_bio counts the transfer in PGPGIN or PGPGOUT (in sectors), then
 // the device does the I/O and calls the end_io function.
