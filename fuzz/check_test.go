@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package fuzz
+
+import (
+	"strings"
+	"testing"
+
+	"pagesim/prog"
+)
+
+func TestReportTitle(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"WARNING: CPU: 1 PID: 42 at mm/migrate.c:1000 unmap_and_move+0x1c/0x2a0()", "WARNING in unmap_and_move"},
+		{"BUG: Bad page state in process kswapd0  pfn:01234", "BUG: Bad page state"},
+		{"kernel BUG at mm/page_alloc.c:123!", "kernel BUG at mm/page_alloc.c:123"},
+		{"Kernel panic - not syncing: Out of memory and no killable processes...", "Kernel panic - not syncing: Out of memory and no killable processes..."},
+		{"Kernel panic - not syncing: swap 3 gone", "Kernel panic - not syncing: swap N gone"},
+		{"Out of memory: Kill process 3 (t0) score 900 or sacrifice child", ""},
+	} {
+		if got := reportTitle(tc.line); got != tc.want {
+			t.Errorf("reportTitle(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+func TestCheckHandcrafted(t *testing.T) {
+	if title, bad := Check(&prog.Result{}); bad {
+		t.Errorf("empty result: %q", title)
+	}
+	if title, _ := Check(&prog.Result{Invariants: []string{"zone Normal: nr_free 12 != 13 counted"}}); title != "invariant: zone Normal: nr_free N != N counted" {
+		t.Errorf("invariant title %q", title)
+	}
+	if title, _ := Check(&prog.Result{DataIntegrityErrors: 2}); title != "data integrity" {
+		t.Errorf("data integrity title %q", title)
+	}
+	if title, _ := Check(nil); title != "pagesim error" {
+		t.Errorf("nil result title %q", title)
+	}
+}
+
+// TestCheckDoubleFree runs a driver that frees its pages twice: the
+// model's __free_pages hits a BUG, and Check names it.
+func TestCheckDoubleFree(t *testing.T) {
+	p, err := prog.Parse("double-free", []byte("mem 128M\n\ndrv: r0 = alloc_pages(0, GFP_KERNEL)\ndrv: free_pages(r0)\ndrv: free_pages(r0)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Run(p, prog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, bad := Check(res)
+	if !bad || !(strings.HasPrefix(title, "kernel BUG at ") || strings.HasPrefix(title, "BUG: Bad page state")) {
+		t.Fatalf("double free_pages: Check = %q, %v\n%s", title, bad, res.Machine.Log)
+	}
+	t.Logf("double free_pages: %s", title)
+}
