@@ -70,8 +70,14 @@ func (f *FS) startFlusher(sb *SuperBlock) {
 	comm := fmt.Sprintf("kworker/u%d:%d", 2*f.Sched.NumCPU(), len(f.supers))
 	wb.task = f.Sched.Spawn(comm, sim.PF_KTHREAD, func(t *sim.Task) {
 		for {
-			interval := int64(f.Sys.Dirty().DirtyWritebackCentisecs) * 1e7
-			t.WaitTimeout(&wb.wait, interval)
+			// v3.16 queues the periodic (kupdate) wakeup only while
+			// dirty_writeback_centisecs is nonzero: 0 turns it off, and
+			// the worker then runs only when woken.
+			if interval := int64(f.Sys.Dirty().DirtyWritebackCentisecs) * 1e7; interval > 0 {
+				t.WaitTimeout(&wb.wait, interval)
+			} else {
+				t.Wait(&wb.wait)
+			}
 			f.wbDoWriteback(wb)
 		}
 	})

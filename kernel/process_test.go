@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"strings"
 	"testing"
 
 	"pagesim/mm"
@@ -120,4 +121,26 @@ func TestFullPageWriteIgnoresOldFrame(t *testing.T) {
 		p.Pread(fd, 0, 16<<20)
 	})
 	finish(t, m)
+}
+
+// TestWritebackIntervalZero checks vm.dirty_writeback_centisecs=0: the
+// flusher's periodic (kupdate) wakeup is off, so old dirty data stays
+// dirty past dirty_expire_centisecs until something else writes it; and
+// the flusher does not spin at one instant of virtual time.
+func TestWritebackIntervalZero(t *testing.T) {
+	m := bootWithDisks(t, sim.RoundRobin, 1)
+	var dirty string
+	m.Spawn("t", func(p *Process) {
+		if err := p.Sysctl("vm.dirty_writeback_centisecs", 0); err != nil {
+			t.Error(err)
+		}
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(fd, 0, 1<<20, 9)
+		p.Sleep(40e9) // past the 30 s expiry
+		dirty, _ = p.m.Proc("/proc/meminfo")
+	})
+	finish(t, m)
+	if !strings.Contains(dirty, "Dirty:              1024 kB") {
+		t.Fatalf("want the 1 MiB still dirty after 40 s without periodic writeback:\n%s", dirty)
+	}
 }

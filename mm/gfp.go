@@ -71,8 +71,18 @@ func gfpZone(flags GFP) int {
 	return -1
 }
 
-// allocflagsToMigratetype is allocflags_to_migratetype().
+// allocflagsToMigratetype is allocflags_to_migratetype(), with its WARN_ON
+// for __GFP_MOVABLE|__GFP_RECLAIMABLE together.
+//
+// Model: with both flags v3.16 goes on with migratetype 3
+// (MIGRATE_RESERVE), and buffered_rmqueue then indexes pcp->lists[3], one
+// past the array: undefined behaviour the model cannot reproduce. After
+// the WARN the model takes MIGRATE_MOVABLE, so the run goes on and the
+// WARN is the report.
 func (s *System) allocflagsToMigratetype(flags GFP) int {
+	if s.warnOn(flags&GFP_MOVABLE_MASK == GFP_MOVABLE_MASK, "include/linux/gfp.h", 161) {
+		flags &^= GFP_RECLAIMABLE
+	}
 	if s.pageGroupByMobilityDisabled {
 		return MIGRATE_UNMOVABLE
 	}

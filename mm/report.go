@@ -32,7 +32,7 @@ func init() {
 		"__freeOnePage", "expand", "__rmqueueSmallest", "__rmqueueFallback", "bufferedRmqueue",
 		"__allocPagesSlowpath", "__allocPagesDirectReclaim", "__performReclaim", "__allocPagesHighPriority",
 		"__allocPagesMayOom", "gfpToAllocFlags", "freePagesCheck", "checkNewPage", "prepNewPage",
-		"handlePTEFault", "doAnonymousPage",
+		"handlePTEFault", "doAnonymousPage", "allocflagsToMigratetype",
 		// vmscan.c's statics on the founding report's path, all inlined
 		// there: pageout into shrink_page_list, shrink_list into
 		// shrink_lruvec, do_try_to_free_pages into try_to_free_pages.
@@ -42,7 +42,7 @@ func init() {
 		klog.HideFunc("pagesim/mm.(*Zone)." + f)
 	}
 	// The reporting helpers stand for macros, which leave no frame.
-	for _, f := range []string{"logf", "dumpStack", "addTaint", "bug", "vmBugOnPage", "warnOnOnce", "DumpPage", "dumpPageBadflags", "dumpPageFlags", "condResched", "emit", "putPageTestzero"} {
+	for _, f := range []string{"logf", "dumpStack", "addTaint", "bug", "vmBugOnPage", "warnOnOnce", "DumpPage", "dumpPageBadflags", "dumpPageFlags", "condResched", "emit", "putPageTestzero", "warnOn"} {
 		klog.HideFunc("pagesim/mm.(*System)." + f)
 	}
 }
@@ -91,6 +91,14 @@ func (s *System) vmBugOnPage(cond bool, pfn uint64, condText, file string, line 
 		s.DumpPage(pfn, "VM_BUG_ON_PAGE("+condText+")")
 		s.bug(file, line)
 	}
+}
+
+// warnOn is WARN_ON(cond) at a v3.16 source location.
+func (s *System) warnOn(cond bool, file string, line int) bool {
+	if s.log != nil {
+		return s.log.WarnOn(cond, file, line)
+	}
+	return cond
 }
 
 // warnOnOnce is WARN_ON_ONCE(cond) at a v3.16 source location.
