@@ -79,6 +79,9 @@ type Machine struct {
 	// copying would leave there: a concurrent reader may see any of them
 	// (a write is not atomic across pages, or against readers).
 	writesInFlight map[[2]uint64][]uint64
+	// readsInFlight are the read()s not yet checked: a page they cover
+	// may be read as any of the contents it had while they ran.
+	readsInFlight []*readWindow
 	// DataIntegrityErrors counts reads that returned something other than
 	// what was written (DESIGN §7).
 	DataIntegrityErrors int

@@ -228,7 +228,7 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 		_, cowed := p.shadow[a]
 		switch {
 		case write && v != nil && v.File != nil && v.Flags&mm.VM_SHARED != 0:
-			p.m.fileShadow[fileKey] = token
+			p.m.setFileShadow(fileKey, token, true)
 		case write:
 			p.shadow[a] = token
 		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !cowed):
@@ -405,7 +405,7 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	if n > 0 {
 		for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
 			k := [2]uint64{ino, idx}
-			p.m.fileShadow[k] = pageWriteToken(p.m.fileShadow[k], idx, pos, n, token)
+			p.m.setFileShadow(k, pageWriteToken(p.m.fileShadow[k], idx, pos, n, token), true)
 		}
 	}
 	return n, err
@@ -418,6 +418,30 @@ func pageWriteToken(old, idx uint64, pos, length int64, token uint64) uint64 {
 	start := int64(idx) << mm.PAGE_SHIFT
 	from, to := max(pos, start), min(pos+length, start+mm.PAGE_SIZE)
 	return mm.WriteToken(old, from-start, to-from, token)
+}
+
+// setFileShadow records new contents for file page k. A read still in
+// flight over k may have seen the contents before, so they stay
+// acceptable to it.
+func (m *Machine) setFileShadow(k [2]uint64, v uint64, present bool) {
+	old := m.fileShadow[k]
+	for _, r := range m.readsInFlight {
+		if r.ino == k[0] && k[1] >= r.first && k[1] <= r.last {
+			r.seen[k[1]] = append(r.seen[k[1]], old)
+		}
+	}
+	if present {
+		m.fileShadow[k] = v
+	} else {
+		delete(m.fileShadow, k)
+	}
+}
+
+// readWindow is a read() in flight over pages [first, last] of an inode:
+// seen holds, per page, contents the page had since the read began.
+type readWindow struct {
+	ino, first, last uint64
+	seen             map[uint64][]uint64
 }
 
 // maxTrackedWritePages bounds how many pages of one write() are recorded
@@ -441,11 +465,19 @@ func (p *Process) Pread(fd int, pos, length int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	toks, err := p.m.FS.Read(f, pos, length)
 	ino := f.Inode.Ino()
+	var win *readWindow
+	if length > 0 && pos >= 0 {
+		win = &readWindow{ino: ino, first: uint64(pos) >> mm.PAGE_SHIFT, last: uint64(pos+length-1) >> mm.PAGE_SHIFT, seen: map[uint64][]uint64{}}
+		p.m.readsInFlight = append(p.m.readsInFlight, win)
+		defer func() {
+			p.m.readsInFlight = slices.DeleteFunc(p.m.readsInFlight, func(r *readWindow) bool { return r == win })
+		}()
+	}
+	toks, err := p.m.FS.Read(f, pos, length)
 	for i, tok := range toks {
 		idx := uint64(pos)>>mm.PAGE_SHIFT + uint64(i)
-		if k := [2]uint64{ino, idx}; !p.m.fileReadOK(k, tok) {
+		if k := [2]uint64{ino, idx}; !p.m.fileReadOK(k, tok) && (win == nil || !slices.Contains(win.seen[idx], tok)) {
 			want := p.m.fileShadow[k]
 			p.m.dataIntegrity("pid %d (%s) read %#x from inode %d page %d, written %#x", p.Task.PID, p.Task.Comm, tok, ino, idx, want)
 		}
@@ -488,11 +520,11 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 			continue
 		}
 		if int64(k[1])<<mm.PAGE_SHIFT >= size {
-			delete(p.m.fileShadow, k)
+			p.m.setFileShadow(k, 0, false)
 		} else if int64(k[1]+1)<<mm.PAGE_SHIFT > size {
 			// The cut page's tail is zeroed: its content changed in a
 			// way the model tracks as a write of zeroes.
-			p.m.fileShadow[k] = mm.MixToken(p.m.fileShadow[k], mm.ZeroToken(size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
+			p.m.setFileShadow(k, mm.MixToken(p.m.fileShadow[k], mm.ZeroToken(size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE)), true)
 		}
 	}
 	return nil
