@@ -240,6 +240,38 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	// userFlags puts the flags the user gave explicitly (and --random-sched
+	// and --patch) on top of a machine described elsewhere: a program's
+	// header or an example's config.
+	userFlags := func(c *kernel.Config) {
+		if explicit["mem"] {
+			c.MemBytes = cfg.MemBytes
+		}
+		if explicit["nodes"] {
+			c.Nodes = cfg.Nodes
+		}
+		if explicit["cpus"] {
+			c.CPUs = cfg.CPUs
+		}
+		if explicit["movablecore"] {
+			c.MovableCoreBytes = cfg.MovableCoreBytes
+		}
+		if explicit["min-free-kbytes"] {
+			c.MinFreeKbytes = cfg.MinFreeKbytes
+		}
+		if explicit["kernel"] {
+			c.Kernel = cfg.Kernel
+		}
+		if explicit["seed"] {
+			c.Seed = cfg.Seed
+		}
+		if *random {
+			c.Policy = sim.Random
+		}
+		if *patchEdits != "" {
+			c.Patches = append(c.Patches, strings.Split(*patchEdits, ",")...)
+		}
+	}
 	if progSrc != nil {
 		for _, p := range procs {
 			if !knownProc(p) {
@@ -249,36 +281,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		// The program's header wins over the defaults; a flag given
 		// explicitly wins over the header.
-		override := func(c *kernel.Config) {
-			if explicit["mem"] {
-				c.MemBytes = cfg.MemBytes
-			}
-			if explicit["nodes"] {
-				c.Nodes = cfg.Nodes
-			}
-			if explicit["cpus"] {
-				c.CPUs = cfg.CPUs
-			}
-			if explicit["movablecore"] {
-				c.MovableCoreBytes = cfg.MovableCoreBytes
-			}
-			if explicit["min-free-kbytes"] {
-				c.MinFreeKbytes = cfg.MinFreeKbytes
-			}
-			if explicit["kernel"] {
-				c.Kernel = cfg.Kernel
-			}
-			if explicit["seed"] {
-				c.Seed = cfg.Seed
-			}
-			if *random {
-				c.Policy = sim.Random
-			}
-			if *patchEdits != "" {
-				c.Patches = append(c.Patches, strings.Split(*patchEdits, ",")...)
-			}
-		}
-		return runProgram(progName, progSrc, explicit["min-free-kbytes"], override, opts, idle.Nanoseconds(), stdout, stderr)
+		return runProgram(progName, progSrc, explicit["min-free-kbytes"], userFlags, opts, idle.Nanoseconds(), stdout, stderr)
 	}
 
 	var ex *kernel.Example
@@ -289,38 +292,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		// The example's machine, with any flag the user gave on top.
 		base := ex.Config
-		if explicit["mem"] {
-			base.MemBytes = cfg.MemBytes
-		}
-		if explicit["nodes"] {
-			base.Nodes = cfg.Nodes
-		}
-		if explicit["cpus"] {
-			base.CPUs = cfg.CPUs
-		}
-		if explicit["movablecore"] {
-			base.MovableCoreBytes = cfg.MovableCoreBytes
-		}
-		if explicit["min-free-kbytes"] {
-			base.MinFreeKbytes = cfg.MinFreeKbytes
-		}
-		if explicit["kernel"] {
-			base.Kernel = cfg.Kernel
-		}
-		if explicit["seed"] {
-			base.Seed = cfg.Seed
-		}
+		userFlags(&base)
 		cfg = base
 		if len(procs) == 0 {
 			procs = ex.Proc
 			opts.procs = procs
 		}
-	}
-	if *random {
-		cfg.Policy = sim.Random
-	}
-	if *patchEdits != "" {
-		cfg.Patches = append(cfg.Patches, strings.Split(*patchEdits, ",")...)
+	} else {
+		userFlags(&cfg)
 	}
 	for _, p := range procs {
 		if !knownProc(p) {
