@@ -41,7 +41,10 @@ func Check(res *prog.Result) (title string, bad bool) {
 	if res.DataIntegrityErrors > 0 {
 		return "data integrity", true
 	}
-	if res.Kernel.Err != nil {
+	if err := res.Kernel.Err; err != nil {
+		if strings.Contains(err.Error(), " hang: ") {
+			return "hang", true // a livelock in the modeled kernel (sim's watchdog)
+		}
 		return "pagesim error", true
 	}
 	return "", false

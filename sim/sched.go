@@ -65,6 +65,10 @@ type Scheduler struct {
 	stopErr   *StopError
 	taskPanic *TaskPanic
 	switches  uint64
+	// stallAt and stallSwitches count switches at one instant (the hang
+	// check of run).
+	stallAt       int64
+	stallSwitches uint64
 }
 
 // NewScheduler returns a scheduler for a machine with ncpus CPUs, reading
@@ -282,6 +286,13 @@ func (s *Scheduler) run(limit int64, waitUsers bool) (err error) {
 			continue // a callback stopped the machine
 		}
 		if s.runq.n > 0 {
+			if s.clock.now != s.stallAt {
+				s.stallAt, s.stallSwitches = s.clock.now, 0
+			} else if s.stallSwitches++; s.stallSwitches > MaxSwitchesPerInstant {
+				s.stopErr = &StopError{Time: s.clock.now, Reason: fmt.Sprintf(
+					"hang: %d task switches without virtual time advancing (a livelock)", s.stallSwitches)}
+				continue
+			}
 			s.dispatch(s.pick())
 			if p := s.taskPanic; p != nil {
 				s.shutdown()
@@ -316,6 +327,12 @@ func (s *Scheduler) run(limit int64, waitUsers bool) (err error) {
 		return nil
 	}
 }
+
+// MaxSwitchesPerInstant is how many task switches the scheduler allows at
+// one instant of virtual time before it calls the machine hung: tasks that
+// wake each other forever without anything costing time (a livelock in
+// the modeled kernel) would otherwise spin the host forever.
+const MaxSwitchesPerInstant = 1 << 22
 
 // fireDue runs the callbacks and wake-ups that are due, in (time, sequence)
 // order. It reports whether a callback stopped the machine.

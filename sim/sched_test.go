@@ -724,3 +724,25 @@ func TestSignalWake(t *testing.T) {
 		t.Fatalf("woke at %d and %d ns, want 1ms (interruptible) and 10s (uninterruptible)", woke[0], woke[1])
 	}
 }
+
+// TestHangWatchdog checks the scheduler's livelock check: two tasks that
+// wake each other forever without anything costing virtual time stop the
+// machine with a hang error instead of spinning the host.
+func TestHangWatchdog(t *testing.T) {
+	clock := NewClock()
+	s := NewScheduler(clock, NewRand(1), 2, RoundRobin)
+	var q [2]WaitQueue
+	for i := range 2 {
+		s.Spawn(fmt.Sprintf("pingpong%d", i), 0, func(tk *Task) {
+			for {
+				q[1-i].WakeAll()
+				tk.Wait(&q[i])
+			}
+		})
+	}
+	err := s.Run()
+	var se *StopError
+	if !errors.As(err, &se) || !strings.Contains(se.Reason, "hang: ") || se.Time != 0 {
+		t.Fatalf("Run = %v, want a hang at time 0", err)
+	}
+}

@@ -136,7 +136,14 @@ func (o *runOpts) collect(m *kernel.Machine, res kernel.Result, calls []string, 
 	}
 	r.Reports = append([]string{}, logReports(r.Log)...)
 	if res.Err != nil {
-		r.Reports = append(r.Reports, "pagesim error: "+strings.SplitN(res.Err.Error(), "\n", 2)[0])
+		msg := strings.SplitN(res.Err.Error(), "\n", 2)[0]
+		if i := strings.Index(msg, " hang: "); i >= 0 {
+			// sim's watchdog: a livelock in the modeled kernel, not a
+			// failure of pagesim.
+			r.Reports = append(r.Reports, msg[i+1:])
+		} else {
+			r.Reports = append(r.Reports, "pagesim error: "+msg)
+		}
 	}
 	r.InvariantsChecked = o.check == "end" && res.Oops == nil
 	r.Invariants = []string{}
