@@ -378,28 +378,33 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	if err != nil {
 		return 0, err
 	}
+	// While the write copies, a reader may see each page as before or as
+	// after it.
 	ino := f.Inode.Ino()
-	var first, last uint64
+	type pending struct {
+		k [2]uint64
+		v uint64
+	}
+	var inflight []pending
 	if length > 0 && pos >= 0 {
-		first, last = uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
+		first, last := uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
 		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
 			k := [2]uint64{ino, idx}
-			p.m.writesInFlight[k] = append(p.m.writesInFlight[k], pageWriteToken(p.m.fileShadow[k], idx, pos, length, token))
+			v := pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)
+			p.m.writesInFlight[k] = append(p.m.writesInFlight[k], v)
+			inflight = append(inflight, pending{k, v})
 		}
 	}
 	n, err := p.m.FS.Write(f, pos, length, token)
-	if length > 0 && pos >= 0 {
-		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
-			k := [2]uint64{ino, idx}
-			inflight := p.m.writesInFlight[k]
-			if i := slices.Index(inflight, pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)); i >= 0 {
-				inflight = slices.Delete(inflight, i, i+1)
-			}
-			if len(inflight) == 0 {
-				delete(p.m.writesInFlight, k)
-			} else {
-				p.m.writesInFlight[k] = inflight
-			}
+	for _, w := range inflight {
+		vs := p.m.writesInFlight[w.k]
+		if i := slices.Index(vs, w.v); i >= 0 {
+			vs = slices.Delete(vs, i, i+1)
+		}
+		if len(vs) == 0 {
+			delete(p.m.writesInFlight, w.k)
+		} else {
+			p.m.writesInFlight[w.k] = vs
 		}
 	}
 	if n > 0 {

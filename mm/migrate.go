@@ -454,22 +454,7 @@ func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, priva
 // through put_new_page must be as clean as one leaving the allocator. It
 // reports through bad_page and returns true when it is not.
 func (s *System) putNewPageCheck(newpfn uint64) bool {
-	p := &s.pages[newpfn]
-	reason := ""
-	var badFlags uint64
-	if p.mapcount != 0 {
-		reason = "nonzero mapcount"
-	}
-	if p.mapping != 0 {
-		reason = "non-NULL mapping"
-	}
-	if p.count != 1 {
-		reason = "unexpected _count"
-	}
-	if p.flags&PAGE_FLAGS_CHECK_AT_PREP != 0 {
-		reason = "PAGE_FLAGS_CHECK_AT_PREP flag set"
-		badFlags = PAGE_FLAGS_CHECK_AT_PREP
-	}
+	reason, badFlags := s.pages[newpfn].badState(1, "unexpected _count", PAGE_FLAGS_CHECK_AT_PREP, "PAGE_FLAGS_CHECK_AT_PREP flag set")
 	if reason == "" {
 		return false
 	}

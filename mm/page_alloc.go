@@ -56,26 +56,32 @@ out:
 	}
 }
 
-// freePagesCheck is free_pages_check(): a page being freed must have no
-// mapcount, no mapping, no references and none of PAGE_FLAGS_CHECK_AT_FREE.
-// It returns true when the page is bad (and must not be freed).
-func (s *System) freePagesCheck(pfn uint64) bool {
-	p := &s.pages[pfn]
-	reason := ""
-	var badFlags uint64
+// badState is the test free_pages_check() and check_new_page() share: the
+// reason a page is not as it should be (mapped, in a mapping, _count other
+// than count, a flag of mask set), "" when it is. As in the kernel, a later
+// test's reason replaces an earlier one's.
+func (p *Page) badState(count int32, countReason string, mask uint64, flagsReason string) (reason string, badFlags uint64) {
 	if p.mapcount != 0 {
 		reason = "nonzero mapcount"
 	}
 	if p.mapping != 0 {
 		reason = "non-NULL mapping"
 	}
-	if p.count != 0 {
-		reason = "nonzero _count"
+	if p.count != count {
+		reason = countReason
 	}
-	if p.flags&PAGE_FLAGS_CHECK_AT_FREE != 0 {
-		reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
-		badFlags = PAGE_FLAGS_CHECK_AT_FREE
+	if p.flags&mask != 0 {
+		reason, badFlags = flagsReason, mask
 	}
+	return reason, badFlags
+}
+
+// freePagesCheck is free_pages_check(): a page being freed must have no
+// mapcount, no mapping, no references and none of PAGE_FLAGS_CHECK_AT_FREE.
+// It returns true when the page is bad (and must not be freed).
+func (s *System) freePagesCheck(pfn uint64) bool {
+	p := &s.pages[pfn]
+	reason, badFlags := p.badState(0, "nonzero _count", PAGE_FLAGS_CHECK_AT_FREE, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
 	if reason != "" {
 		s.badPage(pfn, reason, badFlags)
 		return true
@@ -378,22 +384,7 @@ func (z *Zone) expand(pfn uint64, low, high uint, migratetype int) {
 // checkNewPage is check_new_page(): a page leaving the allocator must be
 // clean. It returns true when the page is bad.
 func (s *System) checkNewPage(pfn uint64) bool {
-	p := &s.pages[pfn]
-	reason := ""
-	var badFlags uint64
-	if p.mapcount != 0 {
-		reason = "nonzero mapcount"
-	}
-	if p.mapping != 0 {
-		reason = "non-NULL mapping"
-	}
-	if p.count != 0 {
-		reason = "nonzero _count"
-	}
-	if p.flags&PAGE_FLAGS_CHECK_AT_PREP != 0 {
-		reason = "PAGE_FLAGS_CHECK_AT_PREP flag set"
-		badFlags = PAGE_FLAGS_CHECK_AT_PREP
-	}
+	reason, badFlags := s.pages[pfn].badState(0, "nonzero _count", PAGE_FLAGS_CHECK_AT_PREP, "PAGE_FLAGS_CHECK_AT_PREP flag set")
 	if reason != "" {
 		s.badPage(pfn, reason, badFlags)
 		return true

@@ -279,8 +279,7 @@ func (s *System) shmemUndoRange(m *AddressSpace, lstart, lend int64) {
 		if !ok {
 			return
 		}
-		// zero_user_segment
-		s.pages[pfn].data = MixToken(s.pages[pfn].data, ZeroToken(from, to))
+		s.zeroUserSegment(pfn, from, to)
 		s.SetPageDirty(pfn)
 		s.unlockPage(pfn)
 		s.PutPage(pfn)

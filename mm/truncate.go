@@ -141,8 +141,7 @@ func (s *System) TruncateInodePagesRange(m *AddressSpace, lstart, lend int64) {
 		}
 		s.lockPage(pfn)
 		s.WaitOnPageWriteback(pfn)
-		// zero_user_segment: part of the page becomes zeroes.
-		s.pages[pfn].data = MixToken(s.pages[pfn].data, ZeroToken(from, to))
+		s.zeroUserSegment(pfn, from, to)
 		if s.pages[pfn].flags&PAGE_FLAGS_PRIVATE != 0 {
 			s.DoInvalidatepage(pfn, int(from), int(to-from))
 		}
@@ -197,6 +196,12 @@ func (s *System) TruncateInodePagesRange(m *AddressSpace, lstart, lend int64) {
 		s.releaseEntries(items)
 		index++
 	}
+}
+
+// zeroUserSegment is zero_user_segment(): [from, to) of the page becomes
+// zeroes, which its content token records as a write of ZeroToken.
+func (s *System) zeroUserSegment(pfn uint64, from, to int64) {
+	s.pages[pfn].data = MixToken(s.pages[pfn].data, ZeroToken(from, to))
 }
 
 // ZeroToken is the token of a write of zeroes over [from, to) of a page,
