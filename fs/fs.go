@@ -134,6 +134,9 @@ type Inode struct {
 	Blocks map[uint64]uint64
 	// Private is the filesystem's per-inode data.
 	Private any
+	// iMutex is inode->i_mutex: writes, truncates and unlinks of one
+	// file are serialized by it (reads and faults do not take it).
+	iMutex sim.Mutex
 }
 
 // ISize is i_size_read().
@@ -231,7 +234,13 @@ func (f *FS) Write(file *File, pos, length int64, token uint64) (int64, error) {
 	if pos+length > 1<<43 {
 		return 0, EFBIG
 	}
-	n, err := f.Sys.GenericPerformWrite(file.Inode.Mapping, pos, length, token)
+	// generic_file_write_iter (ext4_file_write_iter, xfs_rw_ilock with
+	// XFS_IOLOCK_EXCL) holds i_mutex over the whole copy, so a truncate
+	// cannot cut the file between two of its pages.
+	ino := file.Inode
+	ino.iMutex.Lock(f.Sched.Current())
+	n, err := f.Sys.GenericPerformWrite(ino.Mapping, pos, length, token)
+	ino.iMutex.Unlock()
 	if err != nil {
 		return n, mapErr(err)
 	}
@@ -275,12 +284,15 @@ func (f *FS) Fsync(file *File, datasync bool) error {
 
 // Truncate is do_truncate() -> truncate_setsize(): drop the pages past the
 // new size (zeroing the cut tail of a partial page) and free their blocks.
-func (f *FS) Truncate(file *File, size int64) error {
+// It returns the size the file had, read under i_mutex.
+func (f *FS) Truncate(file *File, size int64) (old int64, err error) {
 	if size < 0 {
-		return EINVAL
+		return 0, EINVAL
 	}
 	ino := file.Inode
-	old := ino.size
+	ino.iMutex.Lock(f.Sched.Current())
+	defer ino.iMutex.Unlock()
+	old = ino.size
 	ino.size = size
 	if mt, ok := ino.sb.Type.(MemType); ok {
 		mt.Setsize(f, ino, old, size) // tmpfs hook
@@ -294,7 +306,7 @@ func (f *FS) Truncate(file *File, size int64) error {
 		}
 	}
 	ino.MarkInodeDirty(mm.I_DIRTY_SYNC)
-	return nil
+	return old, nil
 }
 
 // Unlink removes path; the inode goes when the last open file closes.
@@ -303,8 +315,17 @@ func (f *FS) Unlink(path string) error {
 	if !ok {
 		return ENOENT
 	}
+	// vfs_unlink holds the target's i_mutex while it drops the link;
+	// the lookup is repeated once it is held, as the parent directory's
+	// i_mutex (not modeled) would have kept the name from going meanwhile.
+	ino.iMutex.Lock(f.Sched.Current())
+	if f.paths[path] != ino {
+		ino.iMutex.Unlock()
+		return ENOENT
+	}
 	delete(f.paths, path)
 	ino.nlink--
+	ino.iMutex.Unlock()
 	if ino.nlink == 0 && ino.opens == 0 {
 		f.evictInode(ino)
 	}

@@ -100,3 +100,48 @@ func TestFileMappings(t *testing.T) {
 		})
 	}
 }
+
+// TestTruncateWaitsForWrite checks the i_mutex rule of v3.16: a write()
+// holds the inode's i_mutex over its whole copy (generic_file_write_iter,
+// xfs_rw_ilock with XFS_IOLOCK_EXCL), and do_truncate takes it too, so a
+// truncate issued while a long write is throttled in balance_dirty_pages
+// runs after the write, never between two of its pages. Found by the
+// fuzzer: without i_mutex the truncate cut pages the write had copied
+// and the write went on past them.
+func TestTruncateWaitsForWrite(t *testing.T) {
+	for _, dir := range []string{"/mnt/ext4", "/mnt/xfs"} {
+		t.Run(dir, func(t *testing.T) {
+			m := bootWithDisks(t, sim.RoundRobin, 1)
+			const size = 32 << 20
+			var writeDone, truncDone int64
+			m.Spawn("writer", func(p *Process) {
+				if err := p.Sysctl("vm.dirty_bytes", 1<<20); err != nil {
+					t.Error(err)
+				}
+				fd, _ := p.Open(dir+"/f", true)
+				if n, err := p.Pwrite(fd, 0, size, 7); n != size || err != nil {
+					t.Errorf("pwrite = %d, %v", n, err)
+				}
+				writeDone = m.Sched.Now()
+			})
+			m.Spawn("truncater", func(p *Process) {
+				p.Sleep(1e6) // the writer is throttled by now
+				fd, _ := p.Open(dir+"/f", true)
+				if err := p.Ftruncate(fd, mm.PAGE_SIZE); err != nil {
+					t.Error(err)
+				}
+				truncDone = m.Sched.Now()
+				if got := p.files[fd].Inode.ISize(); got != mm.PAGE_SIZE {
+					t.Errorf("size after truncate %d, want %d", got, mm.PAGE_SIZE)
+				}
+			})
+			finish(t, m)
+			if writeDone <= 1e6 {
+				t.Fatalf("the write finished at %dns, before the truncate was issued: the test does not exercise the rule", writeDone)
+			}
+			if truncDone < writeDone {
+				t.Errorf("truncate returned at %dns, inside the write (returned at %dns)", truncDone, writeDone)
+			}
+		})
+	}
+}

@@ -512,8 +512,8 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 	if err != nil {
 		return err
 	}
-	old := f.Inode.ISize()
-	if err := p.m.FS.Truncate(f, size); err != nil {
+	old, err := p.m.FS.Truncate(f, size)
+	if err != nil {
 		return err
 	}
 	if size >= old {
