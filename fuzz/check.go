@@ -66,6 +66,8 @@ func reportTitle(line string) string {
 			return "WARNING in " + m[1]
 		}
 		return "WARNING: " + normalize(strings.TrimPrefix(line, "WARNING: "))
+	case strings.HasPrefix(line, "INFO: task ") && strings.Contains(line, " blocked for more than "):
+		return "INFO: task hung" // khungtaskd (kernel/hung_task.go)
 	case strings.HasPrefix(line, "BUG: Bad page state"):
 		return "BUG: Bad page state"
 	case strings.HasPrefix(line, "kernel BUG at "):

@@ -16,6 +16,7 @@ func TestReportTitle(t *testing.T) {
 		{"kernel BUG at mm/page_alloc.c:123!", "kernel BUG at mm/page_alloc.c:123"},
 		{"Kernel panic - not syncing: Out of memory and no killable processes...", "Kernel panic - not syncing: Out of memory and no killable processes..."},
 		{"Kernel panic - not syncing: swap 3 gone", "Kernel panic - not syncing: swap N gone"},
+		{"INFO: task t0:3 blocked for more than 120 seconds.", "INFO: task hung"},
 		{"Out of memory: Kill process 3 (t0) score 900 or sacrifice child", ""},
 	} {
 		if got := reportTitle(tc.line); got != tc.want {

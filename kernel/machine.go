@@ -171,6 +171,7 @@ func Boot(cfg Config) (*Machine, error) {
 	for cpu := 0; cpu < cfg.CPUs; cpu++ {
 		m.startVmstatTimer(cpu)
 	}
+	m.startKhungtaskd()
 	// kswapd_init: one kswapd per node.
 	for nid := range m.MM.Nodes() {
 		m.MM.KswapdRun(nid)

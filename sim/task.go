@@ -92,6 +92,9 @@ type Task struct {
 	// interruptible: the task sleeps in SleepInterruptible.
 	interruptible bool
 	timedOut      bool
+	// nvcsw counts the task's switches out (nvcsw + nivcsw), for the
+	// hung task detector.
+	nvcsw uint64
 }
 
 // String names the task as the kernel log does: "pid 3 (kswapd0)".
@@ -101,6 +104,19 @@ func (t *Task) String() string {
 
 // State returns the task's current state.
 func (t *Task) State() TaskState { return t.state }
+
+// Switches is how many times the task has given up the CPU (the
+// kernel's nvcsw + nivcsw).
+func (t *Task) Switches() uint64 { return t.nvcsw }
+
+// Uninterruptible says whether the task sleeps in TASK_UNINTERRUPTIBLE:
+// blocked on a wait queue, or in a Sleep that a signal does not end.
+func (t *Task) Uninterruptible() bool {
+	return (t.state == StateBlocked || t.state == StateSleeping) && !t.interruptible
+}
+
+// Daemon says whether the task is a kernel thread (PF_KTHREAD at Spawn).
+func (t *Task) Daemon() bool { return t.daemon }
 
 // Scheduler returns the machine the task belongs to.
 func (t *Task) Scheduler() *Scheduler { return t.s }
@@ -239,6 +255,7 @@ func (t *Task) check() {
 // timer or wait queue). yield returns false when the scheduler stopped the
 // coroutine to kill the task.
 func (t *Task) block() {
+	t.nvcsw++
 	if !t.yield(struct{}{}) || t.killed {
 		panic(unwind)
 	}
