@@ -55,6 +55,7 @@ const srcCompaction = "mm/compaction.c"
 //
 // Model: nothing simplified.
 func (s *System) deferCompaction(z *Zone, order uint) {
+	s.Cover("defer_compaction")
 	z.compactConsidered = 0
 	z.compactDeferShift++
 	if order < z.compactOrderFailed {
@@ -69,6 +70,7 @@ func (s *System) deferCompaction(z *Zone, order uint) {
 //
 // Model: nothing simplified.
 func (s *System) compactionDeferred(z *Zone, order uint) bool {
+	s.Cover("compaction_deferred")
 	defer_limit := uint64(1) << z.compactDeferShift
 	if order < z.compactOrderFailed {
 		return false
@@ -199,6 +201,7 @@ func (s *System) PageblockSkip(pfn uint64) bool { return s.pfnZone(pfn).getPageb
 //
 // Model: nothing simplified.
 func (s *System) releaseFreepages(freelist ListHead) uint64 {
+	s.Cover("release_freepages")
 	var count uint64
 	for n := s.listFirst(freelist); n != uint32(freelist); {
 		next := s.listNext(n)
@@ -232,6 +235,7 @@ func (s *System) isolationSuitable(cc *compactControl, pfn uint64) bool {
 //
 // Model: nothing simplified; cond_resched per pageblock is a sleep point.
 func (s *System) __resetIsolationSuitable(z *Zone) {
+	s.Cover("__reset_isolation_suitable")
 	start, end := z.zoneStartPFN, z.zoneEndPFN()
 	z.compactCachedMigratePFN[0] = start
 	z.compactCachedMigratePFN[1] = start
@@ -255,6 +259,7 @@ func (s *System) __resetIsolationSuitable(z *Zone) {
 //
 // Model: nothing simplified.
 func (s *System) resetIsolationSuitable(nd *Node) {
+	s.Cover("reset_isolation_suitable")
 	for i := 0; i < MAX_NR_ZONES; i++ {
 		z := &nd.zones[i]
 		if !z.populatedZone() {
@@ -320,6 +325,7 @@ func (s *System) shouldReleaseLock() bool { return s.needResched() }
 //
 // Model: the lock is a boolean; see shouldReleaseLock.
 func (s *System) compactChecklockIrqsave(locked bool, cc *compactControl) bool {
+	s.Cover("compact_checklock_irqsave")
 	if s.shouldReleaseLock() {
 		if cc.mode == MIGRATE_ASYNC {
 			cc.contended = true
@@ -335,6 +341,7 @@ func (s *System) compactChecklockIrqsave(locked bool, cc *compactControl) bool {
 //
 // Model: see needResched.
 func (s *System) compactShouldAbort(cc *compactControl) bool {
+	s.Cover("compact_should_abort")
 	if s.needResched() {
 		if cc.mode == MIGRATE_ASYNC {
 			cc.contended = true
@@ -368,6 +375,7 @@ func (s *System) suitableMigrationTarget(pfn uint64) bool {
 // Model: only the non-strict (compaction) mode; CMA's strict mode is not
 // modeled. pfn_valid_within is always true (no CONFIG_HOLES_IN_ZONE).
 func (s *System) isolateFreepagesBlock(cc *compactControl, blockPFN, endPFN uint64, freelist ListHead) uint64 {
+	s.Cover("isolate_freepages_block")
 	var nrScanned, totalIsolated uint64
 	var validPFN uint64
 	valid := false
@@ -389,6 +397,7 @@ func (s *System) isolateFreepagesBlock(cc *compactControl, blockPFN, endPFN uint
 		if !checkedPageblock {
 			checkedPageblock = true
 			if !s.suitableMigrationTarget(blockPFN) {
+				s.Cover("isolate_freepages_block:unsuitable")
 				break
 			}
 		}
@@ -396,6 +405,9 @@ func (s *System) isolateFreepagesBlock(cc *compactControl, blockPFN, endPFN uint
 			continue
 		}
 		isolated := s.SplitFreePage(blockPFN)
+		if isolated == 0 {
+			s.Cover("isolate_freepages_block:split_fail")
+		}
 		totalIsolated += isolated
 		for i := uint64(0); i < isolated; i++ {
 			s.listAdd(uint32(blockPFN+i), freelist)
@@ -423,6 +435,7 @@ func (s *System) isolateFreepagesBlock(cc *compactControl, blockPFN, endPFN uint
 // Model: nothing simplified (the locked and unlocked counter updates are
 // the same in the model).
 func (s *System) acctIsolated(z *Zone, locked bool, cc *compactControl) {
+	s.Cover("acct_isolated")
 	var count [2]int64
 	h := cc.migratepages
 	for n := s.listFirst(h); n != uint32(h); n = s.listNext(n) {
@@ -466,6 +479,7 @@ func (z *Zone) compactionTooManyIsolated() bool {
 // PageTransHuge is never true and balloon_page_movable never applies;
 // pfn_valid_within is always true.
 func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, endPFN uint64, unevictable bool) uint64 {
+	s.Cover("isolate_migratepages_range")
 	var lastPageblockNr uint64
 	var nrScanned, nrIsolated uint64
 	migratelist := cc.migratepages
@@ -483,8 +497,10 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 
 	for z.compactionTooManyIsolated() {
 		if cc.mode == MIGRATE_ASYNC {
+			s.Cover("isolate_migratepages_range:too_many_isolated_async")
 			return 0
 		}
+		s.Cover("isolate_migratepages_range:too_many_isolated_wait")
 		s.congestionWait(HZ / 10)
 		if s.FatalSignalPending(s.current()) {
 			return 0
@@ -513,9 +529,11 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 		if pageblockNr := lowPFN >> pageblockOrder; lastPageblockNr != pageblockNr {
 			lastPageblockNr = pageblockNr
 			if !s.isolationSuitable(cc, lowPFN) {
+				s.Cover("isolate_migratepages_range:skip_hint")
 				goto nextPageblock
 			}
 			if cc.mode == MIGRATE_ASYNC && !migrateAsyncSuitable(z.getPageblockMigratetype(lowPFN)) {
+				s.Cover("isolate_migratepages_range:async_unmovable_block")
 				setUnsuitable = false
 				goto nextPageblock
 			}
@@ -527,6 +545,7 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 			continue
 		}
 		if s.pageMapping(lowPFN) == nil && p.count > p.mapcount {
+			s.Cover("isolate_migratepages_range:pinned_anon")
 			continue
 		}
 		locked = s.compactChecklockIrqsave(locked, cc)
@@ -537,7 +556,21 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 			continue
 		}
 		if s.__isolateLRUPage(lowPFN, mode) != 0 {
+			s.Cover("isolate_migratepages_range:isolate_busy")
 			continue
+		}
+		switch {
+		case p.PageSwapCache():
+			s.Cover("isolate_migratepages_range:swapcache")
+		case p.PageAnon():
+			s.Cover("isolate_migratepages_range:anon")
+		case p.PageSwapBacked():
+			s.Cover("isolate_migratepages_range:shmem")
+		default:
+			s.Cover("isolate_migratepages_range:file")
+		}
+		if p.PageDirty() {
+			s.Cover("isolate_migratepages_range:dirty")
 		}
 		s.vmBugOnPage(p.PageCompound(), lowPFN, "PageTransCompound(page)", srcCompaction, 654)
 		s.delPageFromLRUList(lowPFN, z, p.pageLRU())
@@ -588,6 +621,7 @@ func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
 // Model: nothing simplified beyond the file's Model (map_pages is a
 // no-op).
 func (s *System) isolateFreepages(z *Zone, cc *compactControl) {
+	s.Cover("isolate_freepages")
 	nrFreepages := cc.nrFreepages
 	freelist := cc.freepages
 	blockStart := cc.freePFN &^ (pageblockNrPages - 1)
@@ -632,6 +666,7 @@ func (s *System) isolateFreepages(z *Zone, cc *compactControl) {
 //
 // Model: nothing simplified.
 func (s *System) compactionAlloc(migratepage uint64, private any) (uint64, bool) {
+	s.Cover("compaction_alloc")
 	cc := private.(*compactControl)
 	if s.listEmpty(cc.freepages) {
 		if !cc.contended {
@@ -674,6 +709,7 @@ const (
 //
 // Model: nothing simplified.
 func (s *System) isolateMigratepages(z *Zone, cc *compactControl) isolateMigrateT {
+	s.Cover("isolate_migratepages")
 	lowPFN := max(cc.migratePFN, z.zoneStartPFN)
 	endPFN := alignUp(lowPFN+1, pageblockNrPages)
 	if endPFN > cc.freePFN || !s.pfnValid(lowPFN) {
@@ -698,10 +734,12 @@ func (s *System) isolateMigratepages(z *Zone, cc *compactControl) isolateMigrate
 //
 // Model: nothing simplified.
 func (s *System) compactFinished(z *Zone, cc *compactControl) int {
+	s.Cover("compact_finished")
 	if cc.contended || s.FatalSignalPending(s.current()) {
 		return COMPACT_PARTIAL
 	}
 	if cc.freePFN <= cc.migratePFN {
+		s.Cover("compact_finished:scanners_met")
 		z.compactCachedMigratePFN[0] = z.zoneStartPFN
 		z.compactCachedMigratePFN[1] = z.zoneStartPFN
 		z.compactCachedFreePFN = z.zoneEndPFN()
@@ -720,6 +758,7 @@ func (s *System) compactFinished(z *Zone, cc *compactControl) int {
 	for order := cc.order; order < MAX_ORDER; order++ {
 		area := &z.freeArea[order]
 		if !s.listEmpty(area.freeList[cc.migratetype]) {
+			s.Cover("compact_finished:page_ready")
 			return COMPACT_PARTIAL
 		}
 		if cc.order >= pageblockOrder && area.nrFree != 0 {
@@ -740,13 +779,25 @@ func (s *System) compactFinished(z *Zone, cc *compactControl) int {
 //
 // Model: nothing simplified.
 func (s *System) compactZone(z *Zone, cc *compactControl) int {
+	s.Cover("compact_zone")
 	start, end := z.zoneStartPFN, z.zoneEndPFN()
 	sync := cc.sync()
 
 	ret := s.compactionSuitable(z, cc.order)
 	switch ret {
-	case COMPACT_PARTIAL, COMPACT_SKIPPED:
+	case COMPACT_PARTIAL:
+		s.Cover("compact_zone:not_needed")
 		return ret
+	case COMPACT_SKIPPED:
+		s.Cover("compact_zone:skipped")
+		return ret
+	}
+	if cc.order < 0 {
+		s.Cover("compact_zone:whole_zone")
+	} else if cc.mode == MIGRATE_ASYNC {
+		s.Cover("compact_zone:async")
+	} else {
+		s.Cover("compact_zone:sync")
 	}
 	if cc.order >= 0 && s.compactionRestarting(z, uint(cc.order)) && !s.currentIsKswapd() {
 		s.__resetIsolationSuitable(z)
@@ -774,6 +825,7 @@ func (s *System) compactZone(z *Zone, cc *compactControl) int {
 		}
 		switch s.isolateMigratepages(z, cc) {
 		case ISOLATE_ABORT:
+			s.Cover("compact_zone:isolate_abort")
 			ret = COMPACT_PARTIAL
 			s.PutbackMovablePages(cc.migratepages)
 			cc.nrMigratepages = 0
@@ -794,6 +846,7 @@ func (s *System) compactZone(z *Zone, cc *compactControl) int {
 		}
 		cc.nrMigratepages = 0
 		if err != 0 {
+			s.Cover("compact_zone:migrate_failed")
 			s.PutbackMovablePages(cc.migratepages)
 			if err == rcENOMEM && cc.freePFN > cc.migratePFN {
 				ret = COMPACT_PARTIAL
@@ -817,6 +870,7 @@ out:
 //
 // Model: nothing simplified.
 func (s *System) compactZoneOrder(z *Zone, order int, gfp GFP, mode MigrateMode, contended *bool) int {
+	s.Cover("compact_zone_order")
 	cc := s.getCompactControl()
 	cc.order = order
 	cc.migratetype = s.allocflagsToMigratetype(gfp)
@@ -842,6 +896,7 @@ func (s *System) compactZoneOrder(z *Zone, order int, gfp GFP, mode MigrateMode,
 //
 // Model: no cpusets or nodemask; no CMA, so alloc_flags stays 0.
 func (s *System) tryToCompactPages(zl *zonelist, order uint, gfp GFP, mode MigrateMode, contended *bool) uint64 {
+	s.Cover("try_to_compact_pages")
 	highZoneidx := gfpZone(gfp)
 	mayEnterFS := gfp&GFP_FS != 0
 	mayPerformIO := gfp&GFP_IO != 0
@@ -872,6 +927,7 @@ func (s *System) tryToCompactPages(zl *zonelist, order uint, gfp GFP, mode Migra
 // Model: nothing simplified; like the kernel it carries cc's other fields
 // (finished_update_*, contended) from one zone to the next.
 func (s *System) __compactPgdat(nd *Node, cc *compactControl) {
+	s.Cover("__compact_pgdat")
 	for i := 0; i < MAX_NR_ZONES; i++ {
 		z := &nd.zones[i]
 		if !z.populatedZone() {
@@ -904,6 +960,7 @@ func (s *System) __compactPgdat(nd *Node, cc *compactControl) {
 //
 // Model: nothing simplified.
 func (s *System) compactPgdat(nd *Node, order int) {
+	s.Cover("compact_pgdat")
 	if order == 0 {
 		return
 	}
@@ -966,6 +1023,7 @@ const sysctlExtfragThreshold = 500
 //
 // Model: nothing simplified.
 func (z *Zone) fragmentationIndex(order uint) int {
+	z.sys.Cover("fragmentation_index")
 	var freePages, blocksTotal, blocksSuitable uint64
 	for o := uint(0); o < MAX_ORDER; o++ {
 		blocks := z.freeArea[o].nrFree
@@ -992,6 +1050,7 @@ func (z *Zone) fragmentationIndex(order uint) int {
 //
 // Model: nothing simplified.
 func (s *System) compactionSuitable(z *Zone, order int) int {
+	s.Cover("compaction_suitable")
 	if order == -1 {
 		return COMPACT_CONTINUE
 	}

@@ -30,6 +30,7 @@ const MMAP_LOTSAMISS = 100
 // doLinearFault is do_linear_fault(): a read of a file page, a write to a
 // private one (COW), or a write to a shared one.
 func (s *System) doLinearFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int, orig pte) int {
+	s.Cover("do_linear_fault")
 	pgoff := v.linearPageIndex(addr)
 	if flags&FAULT_FLAG_WRITE == 0 {
 		return s.doReadFault(m, v, addr, ptep, pgoff, flags, orig)
@@ -43,6 +44,7 @@ func (s *System) doLinearFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, f
 // __doFault is __do_fault(): vm_ops->fault (filemap_fault, or shmem_fault
 // for a tmpfs file), returning the page locked with a reference.
 func (s *System) __doFault(v *VMArea, addr, pgoff uint64, flags int) (uint64, int) {
+	s.Cover("__do_fault")
 	var pfn uint64
 	var ret int
 	if _, ok := v.File.Mapping.Ops.(*shmemAops); ok {
@@ -62,6 +64,7 @@ func (s *System) __doFault(v *VMArea, addr, pgoff uint64, flags int) (uint64, in
 // doSetPte is do_set_pte(): map the page, counted as file or (for a COW
 // copy) new anon.
 func (s *System) doSetPte(v *VMArea, addr, pfn uint64, ptep *pte, write, anon bool) {
+	s.Cover("do_set_pte")
 	e := mkPte(pfn, v.Flags)
 	if write {
 		e = maybeMkwrite(e.mkdirty(), v)
@@ -80,6 +83,7 @@ func (s *System) doSetPte(v *VMArea, addr, pfn uint64, ptep *pte, write, anon bo
 // pages around the fault (up to 16, within the VMA and this page table)
 // before handling the fault itself.
 func (s *System) doFaultAround(v *VMArea, addr, pgoff uint64) {
+	s.Cover("do_fault_around")
 	mask := ^uint64(faultAroundPages*PAGE_SIZE - 1)
 	startAddr := max(addr&mask, v.Start)
 	off := (addr - startAddr) >> PAGE_SHIFT
@@ -107,6 +111,7 @@ func (s *System) doFaultAround(v *VMArea, addr, pgoff uint64) {
 // [pgoff, maxPgoff] that is up to date, not marked for readahead and not
 // locked, and whose PTE is empty, map it read-only.
 func (s *System) filemapMapPages(v *VMArea, address, pgoff, maxPgoff uint64) {
+	s.Cover("filemap_map_pages")
 	m := v.File.Mapping
 	items := m.tree.GangLookup(nil, pgoff, int(maxPgoff-pgoff)+1)
 	for _, it := range items {
@@ -145,6 +150,7 @@ func (s *System) filemapMapPages(v *VMArea, address, pgoff, maxPgoff uint64) {
 
 // doReadFault is do_read_fault().
 func (s *System) doReadFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, pgoff uint64, flags int, orig pte) int {
+	s.Cover("do_read_fault")
 	if faultAroundPages > 1 {
 		s.doFaultAround(v, addr, pgoff)
 		if *ptep != orig {
@@ -168,6 +174,7 @@ func (s *System) doReadFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, pgo
 // doCOWFault is do_cow_fault(): a write to a private file mapping gets an
 // anonymous copy of the file page.
 func (s *System) doCOWFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, pgoff uint64, flags int, orig pte) int {
+	s.Cover("do_cow_fault")
 	s.anonVMAPrepare(v)
 	newPFN, ok := s.allocPageVMA(GFP_HIGHUSER_MOVABLE, v, addr)
 	if !ok {
@@ -195,6 +202,7 @@ func (s *System) doCOWFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, pgof
 // doSharedFault is do_shared_fault(): a write to a shared file mapping
 // maps the page cache page writable, after ->page_mkwrite, and dirties it.
 func (s *System) doSharedFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, pgoff uint64, flags int, orig pte) int {
+	s.Cover("do_shared_fault")
 	pfn, ret := s.__doFault(v, addr, pgoff, flags)
 	if ret&(VM_FAULT_ERROR|VM_FAULT_NOPAGE|VM_FAULT_RETRY) != 0 {
 		return ret
@@ -226,6 +234,7 @@ func (s *System) doSharedFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, p
 // doPageMkwrite is do_page_mkwrite(): call ->page_mkwrite; make sure the
 // page comes back locked and still in the file.
 func (s *System) doPageMkwrite(v *VMArea, pfn uint64, mk PageMkwriteOp) int {
+	s.Cover("do_page_mkwrite")
 	ret := mk.PageMkwrite(s, v, pfn)
 	if ret&(VM_FAULT_ERROR|VM_FAULT_NOPAGE) != 0 {
 		return ret
@@ -244,6 +253,7 @@ func (s *System) doPageMkwrite(v *VMArea, pfn uint64, mk PageMkwriteOp) int {
 // filemapFault is filemap_fault(): the page at pgoff, read in (with mmap
 // readahead) on a miss, which is a major fault.
 func (s *System) filemapFault(v *VMArea, offset uint64, flags int) (uint64, int) {
+	s.Cover("filemap_fault")
 	m := v.File.Mapping
 	ra := v.File.RA
 	size := (m.Host.ISize() + PAGE_SIZE - 1) &^ (PAGE_SIZE - 1)
@@ -312,6 +322,7 @@ func (s *System) filemapFault(v *VMArea, offset uint64, flags int) (uint64, int)
 // window around the fault (half before), unless the mapping is random or
 // has missed too often.
 func (s *System) doSyncMmapReadahead(v *VMArea, ra *FileRAState, offset uint64) {
+	s.Cover("do_sync_mmap_readahead")
 	if v.Flags&VM_RAND_READ != 0 || ra.RAPages == 0 {
 		return
 	}
@@ -338,6 +349,7 @@ func (s *System) doSyncMmapReadahead(v *VMArea, ra *FileRAState, offset uint64) 
 
 // doAsyncMmapReadahead is do_async_mmap_readahead().
 func (s *System) doAsyncMmapReadahead(v *VMArea, ra *FileRAState, pfn, offset uint64) {
+	s.Cover("do_async_mmap_readahead")
 	if v.Flags&VM_RAND_READ != 0 {
 		return
 	}
@@ -359,6 +371,7 @@ type zapDetails struct {
 // (to the end of the file for holelen 0); private COW copies go too when
 // evenCows, else they stay.
 func (s *System) UnmapMappingRange(m *AddressSpace, holebegin, holelen int64, evenCows bool) {
+	s.Cover("unmap_mapping_range")
 	hba := uint64(holebegin) >> PAGE_SHIFT
 	hlen := uint64(holelen+PAGE_SIZE-1) >> PAGE_SHIFT
 	details := &zapDetails{}
@@ -392,6 +405,7 @@ func (s *System) UnmapMappingRange(m *AddressSpace, holebegin, holelen int64, ev
 // ->page_mkwrite the filesystem prepares the page (and returns it locked);
 // the PTE becomes writable and dirty again and the page is dirtied.
 func (s *System) doWPPageShared(v *VMArea, addr uint64, ptep *pte, orig pte, old uint64) int {
+	s.Cover("do_wp_page")
 	mk, hasMkwrite := v.File.Mapping.Ops.(PageMkwriteOp)
 	if hasMkwrite {
 		s.GetPage(old)

@@ -37,6 +37,7 @@ func (s *System) trylockPage(pfn uint64) bool { return !s.pages[pfn].testSetFlag
 // lockPage is lock_page() (__lock_page): sleep on the page's wait queue
 // until PG_locked can be taken.
 func (s *System) lockPage(pfn uint64) {
+	s.Cover("lock_page")
 	for !s.trylockPage(pfn) {
 		t := s.current()
 		if s.sched == nil || s.sched.Current() == nil {
@@ -73,6 +74,7 @@ const PG_readahead = PG_reclaim
 // mapping's tree, replacing a shadow entry if one is there (returned
 // through shadow).
 func (s *System) pageCacheTreeInsert(m *AddressSpace, pfn uint64, shadow *uint64) error {
+	s.Cover("page_cache_tree_insert")
 	idx := s.pages[pfn].index
 	if old, ok := m.tree.Lookup(idx); ok {
 		if !RadixTreeExceptionalEntry(old) {
@@ -101,6 +103,7 @@ func (e errorString) Error() string { return string(e) }
 // takes a reference for the cache, points at the mapping and offset, and
 // counts in NR_FILE_PAGES.
 func (s *System) __addToPageCacheLocked(pfn uint64, m *AddressSpace, offset uint64, shadow *uint64) error {
+	s.Cover("__add_to_page_cache_locked")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 566)
 	s.vmBugOnPage(p.PageSwapBacked(), pfn, "PageSwapBacked(page)", srcFilemap, 567)
@@ -125,6 +128,7 @@ func (s *System) __addToPageCacheLocked(pfn uint64, m *AddressSpace, offset uint
 // Model: a refault of a shadow entry (workingset_refault) arrives with
 // reclaim; until then no shadow entries exist and the page starts inactive.
 func (s *System) AddToPageCacheLRU(pfn uint64, m *AddressSpace, offset uint64) error {
+	s.Cover("add_to_page_cache_lru")
 	p := &s.pages[pfn]
 	p.setFlag(PG_locked)
 	var shadow uint64
@@ -140,6 +144,7 @@ func (s *System) AddToPageCacheLRU(pfn uint64, m *AddressSpace, offset uint64) e
 // pageCacheTreeDelete is page_cache_tree_delete(): clear the page's tags
 // and replace it with shadow (0: remove the slot).
 func (s *System) pageCacheTreeDelete(m *AddressSpace, pfn uint64, shadow uint64) {
+	s.Cover("page_cache_tree_delete")
 	idx := s.pages[pfn].index
 	for tag := uint(0); tag < RADIX_TREE_MAX_TAGS; tag++ {
 		if m.tree.TagGet(idx, tag) {
@@ -159,6 +164,7 @@ func (s *System) pageCacheTreeDelete(m *AddressSpace, pfn uint64, shadow uint64)
 // NR_FILE_DIRTY) dropped. The caller holds the page lock and drops the
 // cache's reference.
 func (s *System) __deleteFromPageCache(pfn uint64, shadow uint64) {
+	s.Cover("__delete_from_page_cache")
 	p := &s.pages[pfn]
 	m := s.mappings[p.mapping>>1]
 	if s.tracer != nil {
@@ -193,6 +199,7 @@ func (s *System) DeleteFromPageCache(pfn uint64) {
 // findGetEntry is find_get_entry(): the page (with a reference) or
 // exceptional entry at offset.
 func (s *System) findGetEntry(m *AddressSpace, offset uint64) (entry uint64, ok bool) {
+	s.Cover("find_get_entry")
 	e, ok := m.tree.Lookup(offset)
 	if !ok {
 		return 0, false
@@ -225,6 +232,7 @@ const (
 // PagecacheGetPage is pagecache_get_page(): find (and lock, mark accessed)
 // the page at offset, or allocate and add one.
 func (s *System) PagecacheGetPage(m *AddressSpace, offset uint64, fgp int, gfp GFP) (uint64, bool) {
+	s.Cover("pagecache_get_page")
 	for {
 		pfn, ok := s.FindGetPage(m, offset)
 		if ok {
@@ -281,6 +289,7 @@ func (s *System) pageCacheAlloc(gfp GFP) (uint64, bool) { return s.AllocPages(gf
 // GrabCachePageWriteBegin is grab_cache_page_write_begin(): the locked
 // page a write at index goes into.
 func (s *System) GrabCachePageWriteBegin(m *AddressSpace, index uint64, nofs bool) (uint64, bool) {
+	s.Cover("grab_cache_page_write_begin")
 	fgp := FGP_LOCK | FGP_ACCESSED | FGP_WRITE | FGP_CREAT
 	if nofs {
 		fgp |= FGP_NOFS
@@ -330,6 +339,7 @@ func (s *System) waitOnPageBit(pfn uint64) {
 // rotated to the tail of its inactive list, then PG_writeback clears and
 // waiters wake.
 func (s *System) EndPageWriteback(pfn uint64) {
+	s.Cover("end_page_writeback")
 	p := &s.pages[pfn]
 	if p.PageReclaimFlag() {
 		p.clearFlag(PG_reclaim)
@@ -373,6 +383,7 @@ func (s *System) TrylockPage(pfn uint64) bool { return s.trylockPage(pfn) }
 // throttle the writer. The write's data is token, written into each page
 // it touches (WriteToken).
 func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, token uint64) (int64, error) {
+	s.Cover("generic_perform_write")
 	ops, ok := m.Ops.(WriteBeginEndOp)
 	if !ok {
 		return 0, errorString("EINVAL")
@@ -408,6 +419,7 @@ func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, t
 // up to date, mark it accessed, and copy it out. It returns the content
 // token of each page read, for the data-integrity check.
 func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length int64) ([]uint64, error) {
+	s.Cover("do_generic_file_read")
 	var tokens []uint64
 	index := uint64(pos) >> PAGE_SHIFT
 	lastIndex := uint64(pos+length+PAGE_SIZE-1) >> PAGE_SHIFT

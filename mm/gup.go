@@ -69,6 +69,7 @@ func (s *System) getPageFoll(pfn uint64) {
 // Model: migration entries (FOLL_MIGRATION) and NUMA hinting PTEs
 // (FOLL_NUMA) arrive with migration and NUMA balancing; neither exists yet.
 func (s *System) followPagePte(v *VMArea, address uint64, ptep *pte, flags int) (uint64, bool, error) {
+	s.Cover("follow_page_pte")
 	e := *ptep
 	if !e.present() {
 		if !e.none() {
@@ -149,6 +150,7 @@ func stackGuardPageStart(v *VMArea, addr uint64) bool {
 // Model: the task's min_flt/maj_flt counters are not modeled;
 // VM_FAULT_HWPOISON cannot happen (CONFIG_MEMORY_FAILURE=n).
 func (s *System) faultinPage(v *VMArea, address uint64, flags *int, nonblocking *bool) error {
+	s.Cover("faultin_page")
 	if *flags&FOLL_MLOCK != 0 && stackGuardPageStart(v, address) {
 		// stack_guard_page_end needs VM_GROWSUP, which x86 has not.
 		return errENOENT
@@ -189,6 +191,7 @@ func (s *System) faultinPage(v *VMArea, address uint64, flags *int, nonblocking 
 // checkVMAFlags is check_vma_flags(): may get_user_pages touch this VMA
 // the way gupFlags asks?
 func (s *System) checkVMAFlags(v *VMArea, gupFlags int) error {
+	s.Cover("check_vma_flags")
 	vmFlags := v.Flags
 	if vmFlags&(VM_IO|VM_PFNMAP) != 0 {
 		return EFAULT
@@ -234,6 +237,7 @@ func (s *System) findExtendVMA(m *MMStruct, addr uint64) *VMArea {
 // Model: fatal signals are not modeled, so the walk is never cut short by
 // one.
 func (s *System) __getUserPages(m *MMStruct, start, nrPages uint64, gupFlags int, nonblocking *bool) (uint64, error) {
+	s.Cover("__get_user_pages")
 	if nrPages == 0 {
 		return 0, nil
 	}
@@ -299,6 +303,7 @@ func (s *System) __getUserPages(m *MMStruct, start, nrPages uint64, gupFlags int
 // reference the caller must drop with PutUserPages, as direct I/O holds
 // pages while the device works.
 func (s *System) GetUserPages(m *MMStruct, start, nrPages uint64, write bool) ([]uint64, error) {
+	s.Cover("get_user_pages")
 	flags := FOLL_GET | FOLL_TOUCH
 	if write {
 		flags |= FOLL_WRITE

@@ -63,6 +63,7 @@ func init() {
 // Model: vma_merge is not modeled; __split_vma cannot fail here
 // (sysctl_max_map_count and slab failures are not modeled).
 func (s *System) madviseBehavior(v *VMArea, prev **VMArea, start, end uint64, behavior int) error {
+	s.Cover("madvise_behavior")
 	m := v.mm
 	newFlags := v.Flags
 	switch behavior {
@@ -116,6 +117,7 @@ func (s *System) madviseBehavior(v *VMArea, prev **VMArea, start, end uint64, be
 // Model: transparent_hugepage/enabled is never, so khugepaged_enter_vma_merge
 // registers nothing with khugepaged and cannot fail.
 func (s *System) hugepageMadvise(v *VMArea, vmFlags *uint64, advice int) error {
+	s.Cover("hugepage_madvise")
 	switch advice {
 	case MADV_HUGEPAGE:
 		if *vmFlags&(VM_HUGEPAGE|VM_NO_THP) != 0 {
@@ -136,6 +138,7 @@ func (s *System) hugepageMadvise(v *VMArea, vmFlags *uint64, advice int) error {
 // [start, end) into the swap cache (read_swap_cache_async, swap_state.go),
 // then drain this CPU's pagevecs so the new pages are on the LRU.
 func (s *System) forceSwapinReadahead(v *VMArea, start, end uint64) {
+	s.Cover("force_swapin_readahead")
 	for addr := start; addr < end; addr += PAGE_SIZE {
 		// Each PTE is read afresh: the read before may have slept.
 		ptep := v.mm.pteOffset(addr)
@@ -187,6 +190,7 @@ func (s *System) madviseRemove(v *VMArea, prev **VMArea, start, end uint64) erro
 
 // madviseVMA is madvise_vma().
 func (s *System) madviseVMA(v *VMArea, prev **VMArea, start, end uint64, behavior int) error {
+	s.Cover("madvise_vma")
 	switch behavior {
 	case MADV_REMOVE:
 		return s.madviseRemove(v, prev, start, end)
@@ -220,6 +224,7 @@ func madviseBehaviorValid(behavior int) bool {
 // VMA returns ENOMEM at once. An error from one VMA stops the walk, the
 // VMAs before it keeping the advice.
 func (s *System) Madvise(m *MMStruct, start, length uint64, behavior int) error {
+	s.Cover("sys_madvise")
 	if !madviseBehaviorValid(behavior) {
 		return EINVAL
 	}
@@ -284,6 +289,7 @@ func (s *System) Madvise(m *MMStruct, start, length uint64, behavior int) error 
 //
 // Model: hugetlb VMAs and PFN tracking are not modeled.
 func (s *System) unmapSingleVMA(tlb *mmuGather, v *VMArea, startAddr, endAddr uint64) {
+	s.Cover("unmap_single_vma")
 	start := max(v.Start, startAddr)
 	if start >= v.End {
 		return
@@ -304,6 +310,7 @@ func (s *System) unmapSingleVMA(tlb *mmuGather, v *VMArea, startAddr, endAddr ui
 //
 // Model: hiwater_rss and mmu notifiers are not modeled.
 func (s *System) zapPageRange(v *VMArea, start, size uint64) {
+	s.Cover("zap_page_range")
 	m := v.mm
 	end := start + size
 	s.LRUAddDrain()

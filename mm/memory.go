@@ -74,6 +74,7 @@ func (s *System) allocZeroedUserHighpageMovable(v *VMArea, addr uint64) (uint64,
 // doAnonymousPage is do_anonymous_page(): a read maps the zero page; a
 // write gets a zeroed page of its own, on the anon LRU via the pagevec.
 func (s *System) doAnonymousPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int) int {
+	s.Cover("do_anonymous_page")
 	if flags&FAULT_FLAG_WRITE == 0 {
 		if !ptep.none() {
 			return 0
@@ -117,6 +118,7 @@ func (s *System) pageMoveAnonRmap(pfn uint64, v *VMArea) {
 // Model: shared writable file mappings (page_mkwrite, dirty accounting)
 // arrive with the page cache.
 func (s *System) doWPPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, orig pte) int {
+	s.Cover("do_wp_page")
 	old, hasOld := s.vmNormalPage(v, addr, orig)
 	ret := 0
 	if hasOld {
@@ -219,6 +221,7 @@ func (s *System) pageCpupidXchgLast(pfn uint64) { s.pages[pfn].pageCpupidResetLa
 
 // handlePTEFault is handle_pte_fault().
 func (s *System) handlePTEFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int) int {
+	s.Cover("handle_pte_fault")
 	entry := *ptep
 	if !entry.present() {
 		if entry.none() {
@@ -250,6 +253,7 @@ func (s *System) handlePTEFault(m *MMStruct, v *VMArea, addr uint64, ptep *pte, 
 // Model: KSM, memcg and hwpoison are not modeled; mmap_sem is not
 // modeled, so VM_FAULT_RETRY only makes the access fault again.
 func (s *System) doSwapPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flags int, orig pte) int {
+	s.Cover("do_swap_page")
 	if *ptep != orig { // pte_unmap_same
 		return 0
 	}
@@ -376,6 +380,7 @@ func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) 
 // Model: stack expansion (VM_GROWSDOWN) and mmap_sem contention are not
 // modeled.
 func (s *System) __doPageFault(m *MMStruct, addr uint64, write bool) error {
+	s.Cover("__do_page_fault")
 	flags := FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER
 retry:
 	v := m.findVMA(addr)
@@ -439,6 +444,7 @@ func (s *System) tlbGatherMMU(m *MMStruct) *mmuGather {
 // __tlbRemovePage is __tlb_remove_page(): queue a page; returns false when
 // the gather is full and must be flushed first.
 func (s *System) __tlbRemovePage(tlb *mmuGather, pfn uint64) bool {
+	s.Cover("__tlb_remove_page")
 	tlb.pages = append(tlb.pages, pfn)
 	if len(tlb.pages) < tlb.max {
 		return true
@@ -481,6 +487,7 @@ func (s *System) tlbFinishMMU(tlb *mmuGather) {
 // zapPTERange is zap_pte_range() over [start, end) of one VMA: clear every
 // PTE, drop rmap and rss, and queue the pages on the gather.
 func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
+	s.Cover("zap_pte_range")
 	m := v.mm
 	m.walkPTEs(start, end, func(addr uint64, ptep *pte) {
 		e := *ptep
@@ -548,6 +555,7 @@ func (s *System) zapPTERange(tlb *mmuGather, v *VMArea, start, end uint64) {
 // write-protected in both parent and child so the first write copies.
 // VMAs without an anon_vma are left to fault in the child.
 func (s *System) copyPageRange(dst, src *MMStruct, v, dstVMA *VMArea) error {
+	s.Cover("copy_page_range")
 	if v.anonVma == nil {
 		return nil
 	}

@@ -98,6 +98,7 @@ func migrationEntryFor(e pte) (pfn uint64, write, ok bool) {
 // every migration entry pointing at old into a PTE of new (old, young
 // cleared; writable if the entry was), adding new's rmap.
 func (s *System) removeMigrationPtes(old, newpfn uint64) {
+	s.Cover("remove_migration_ptes")
 	one := func(v *VMArea, addr uint64) int {
 		ptep := v.mm.pteOffset(addr)
 		if ptep == nil {
@@ -137,10 +138,12 @@ func (s *System) removeMigrationPtes(old, newpfn uint64) {
 // the cache reference, the swap-cache identity and the NR_FILE_PAGES and
 // NR_SHMEM counts.
 func (s *System) MigratePageMoveMapping(m *AddressSpace, newpfn, pfn uint64, hasBuffers bool, mode MigrateMode, extraCount int32) int {
+	s.Cover("migrate_page_move_mapping")
 	p, np := &s.pages[pfn], &s.pages[newpfn]
 	expected := 1 + extraCount
 	if m == nil {
 		if p.count != expected {
+			s.Cover("migrate_page_move_mapping:anon_refs")
 			return rcEAGAIN
 		}
 		s.migrateNewpageIdentity(newpfn, pfn)
@@ -149,7 +152,15 @@ func (s *System) MigratePageMoveMapping(m *AddressSpace, newpfn, pfn uint64, has
 	idx := s.pageIndex(pfn)
 	expected += 1 + int32(b2i(p.flags&PAGE_FLAGS_PRIVATE != 0))
 	if e, ok := m.tree.Lookup(idx); p.count != expected || !ok || RadixEntryToPFN(e) != pfn || RadixTreeExceptionalEntry(e) {
+		s.Cover("migrate_page_move_mapping:mapping_refs")
 		return rcEAGAIN
+	}
+	if p.PageSwapCache() {
+		s.Cover("migrate_page_move_mapping:swapcache")
+	} else if p.PageSwapBacked() {
+		s.Cover("migrate_page_move_mapping:shmem")
+	} else {
+		s.Cover("migrate_page_move_mapping:file")
 	}
 	// page_freeze_refs succeeds: the count is what we expected.
 	s.migrateNewpageIdentity(newpfn, pfn)
@@ -189,6 +200,7 @@ func (s *System) migrateNewpageIdentity(newpfn, pfn uint64) {
 // MigratePageCopy is migrate_page_copy(): the contents and the page state
 // move to newpage; the old page keeps none of its identity.
 func (s *System) MigratePageCopy(newpfn, pfn uint64) {
+	s.Cover("migrate_page_copy")
 	p, np := &s.pages[pfn], &s.pages[newpfn]
 	np.data = p.data // copy_highpage
 	for _, bit := range []uint{PG_error, PG_referenced, PG_uptodate} {
@@ -244,6 +256,7 @@ func (s *System) mlockMigratePage(newpfn, pfn uint64) {
 // MigratePage is migrate_page(): the ->migratepage of anonymous memory,
 // shmem and the swap cache.
 func (s *System) MigratePage(m *AddressSpace, newpfn, pfn uint64, mode MigrateMode) int {
+	s.Cover("migrate_page")
 	if s.pages[pfn].PageWriteback() {
 		s.bug("mm/migrate.c", 575)
 	}
@@ -257,9 +270,11 @@ func (s *System) MigratePage(m *AddressSpace, newpfn, pfn uint64, mode MigrateMo
 // writeout is writeout(): write a dirty page so it can be migrated later
 // (only for MIGRATE_SYNC without ->migratepage).
 func (s *System) writeout(m *AddressSpace, pfn uint64) int {
+	s.Cover("writeout")
 	if !s.ClearPageDirtyForIO(pfn) {
 		return rcEAGAIN
 	}
+	s.Cover("writeout:writepage")
 	s.removeMigrationPtes(pfn, pfn)
 	wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1, RangeEnd: LLONG_MAX, ForReclaim: true}
 	rc := m.Ops.Writepage(s, pfn, wbc)
@@ -274,9 +289,11 @@ func (s *System) writeout(m *AddressSpace, pfn uint64) int {
 
 // fallbackMigratePage is fallback_migrate_page().
 func (s *System) fallbackMigratePage(m *AddressSpace, newpfn, pfn uint64, mode MigrateMode) int {
+	s.Cover("fallback_migrate_page")
 	p := &s.pages[pfn]
 	if p.PageDirty() {
 		if mode != MIGRATE_SYNC {
+			s.Cover("fallback_migrate_page:dirty_busy")
 			return rcEBUSY
 		}
 		return s.writeout(m, pfn)
@@ -292,6 +309,7 @@ func (s *System) fallbackMigratePage(m *AddressSpace, newpfn, pfn uint64, mode M
 // ->migratepage moves it; on failure newpage loses its mapping again, but
 // nothing clears the PG_swapbacked it was given.
 func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode MigrateMode) int {
+	s.Cover("move_to_new_page")
 	p, np := &s.pages[pfn], &s.pages[newpfn]
 	if !s.trylockPage(newpfn) {
 		s.bug("mm/migrate.c", 784)
@@ -316,8 +334,13 @@ func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode Mig
 		}
 	}
 	if rc != MIGRATEPAGE_SUCCESS {
+		s.Cover("move_to_new_page:fail")
+		if np.PageSwapBacked() {
+			s.Cover("move_to_new_page:fail_newpage_swapbacked")
+		}
 		np.mapping = 0
 	} else {
+		s.Cover("move_to_new_page:success")
 		if remapSwapcache {
 			s.removeMigrationPtes(pfn, newpfn)
 		}
@@ -332,27 +355,34 @@ func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode Mig
 // anon_vma, unmap with migration entries, move, and restore the PTEs if
 // the move failed.
 func (s *System) __unmapAndMove(pfn, newpfn uint64, force bool, mode MigrateMode) int {
+	s.Cover("__unmap_and_move")
 	p := &s.pages[pfn]
 	rc := rcEAGAIN
 	remapSwapcache := true
 	var av *AnonVMA
 	if !s.trylockPage(pfn) {
 		if !force || mode == MIGRATE_ASYNC {
+			s.Cover("__unmap_and_move:trylock_fail")
 			return rc
 		}
 		if s.current().Flags&sim.PF_MEMALLOC != 0 {
+			s.Cover("__unmap_and_move:trylock_fail_memalloc")
 			return rc
 		}
+		s.Cover("__unmap_and_move:lock_wait")
 		s.lockPage(pfn)
 	}
 	if p.PageWriteback() {
 		if mode != MIGRATE_SYNC {
+			s.Cover("__unmap_and_move:writeback_busy")
 			rc = rcEBUSY
 			goto uncharge
 		}
 		if !force {
+			s.Cover("__unmap_and_move:writeback_noforce")
 			goto uncharge
 		}
+		s.Cover("__unmap_and_move:writeback_wait")
 		s.WaitOnPageWriteback(pfn)
 	}
 	if p.PageAnon() {
@@ -361,8 +391,10 @@ func (s *System) __unmapAndMove(pfn, newpfn uint64, force bool, mode MigrateMode
 		av = s.pageGetAnonVMA(pfn)
 		if av == nil {
 			if p.PageSwapCache() {
+				s.Cover("__unmap_and_move:swapcache_unmapped")
 				remapSwapcache = false
 			} else {
+				s.Cover("__unmap_and_move:anon_unmapped")
 				goto uncharge
 			}
 		}
@@ -382,6 +414,8 @@ func (s *System) __unmapAndMove(pfn, newpfn uint64, force bool, mode MigrateMode
 	}
 	if p.mapcount <= 0 {
 		rc = s.moveToNewPage(newpfn, pfn, remapSwapcache, mode)
+	} else {
+		s.Cover("__unmap_and_move:still_mapped")
 	}
 	if rc != MIGRATEPAGE_SUCCESS && remapSwapcache {
 		s.removeMigrationPtes(pfn, pfn)
@@ -397,6 +431,7 @@ uncharge:
 // pageGetAnonVMA is page_get_anon_vma(): the page's anon_vma with a
 // reference, if the page is still mapped.
 func (s *System) pageGetAnonVMA(pfn uint64) *AnonVMA {
+	s.Cover("page_get_anon_vma")
 	p := &s.pages[pfn]
 	if p.mapcount <= 0 {
 		return nil
@@ -414,6 +449,7 @@ func (s *System) pageGetAnonVMA(pfn uint64) *AnonVMA {
 // it); the new page goes to the LRU if it holds the data, or — with
 // put_new_page (v3.16-rc1 on) — back to the caller, else it is freed.
 func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, private any, pfn uint64, force bool, mode MigrateMode) int {
+	s.Cover("unmap_and_move")
 	newpfn, ok := getNewPage(pfn, private)
 	if !ok {
 		return rcENOMEM
@@ -422,6 +458,8 @@ func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, priva
 	p := &s.pages[pfn]
 	if p.count != 1 {
 		rc = s.__unmapAndMove(pfn, newpfn, force, mode)
+	} else {
+		s.Cover("unmap_and_move:freed_under_us")
 	}
 	if s.hist != nil && rc != MIGRATEPAGE_SUCCESS {
 		s.hist.add(s, pfn, fmt.Sprintf("migration to pfn %#x failed: %d (_count %d, _mapcount %d, flags %s)", newpfn, rc, p.count, p.mapcount-1, FlagNames(p.flags)))
@@ -433,6 +471,7 @@ func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, priva
 		s.putbackLRUPage(pfn)
 	}
 	if rc != MIGRATEPAGE_SUCCESS && putNewPage != nil && s.HasPatch(PatchPutNewPage) {
+		s.Cover("unmap_and_move:put_new_page")
 		if s.HasPatch(PatchClearSwapBacked) {
 			s.pages[newpfn].clearFlag(PG_swapbacked)
 		}
@@ -444,6 +483,7 @@ func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, priva
 		}
 		putNewPage(newpfn, private)
 	} else {
+		s.Cover("unmap_and_move:putback_newpage")
 		s.putbackLRUPage(newpfn)
 	}
 	return rc
@@ -468,6 +508,7 @@ func (s *System) putNewPageCheck(newpfn uint64) bool {
 // as failed. Pages still on the list failed. PF_SWAPWRITE is set while it
 // runs. Returns the number not migrated, or -ENOMEM.
 func (s *System) MigratePages(from ListHead, getNewPage NewPageFn, putNewPage FreePageFn, private any, mode MigrateMode, reason int) int {
+	s.Cover("migrate_pages")
 	cur := s.current()
 	swapwrite := cur.Flags&sim.PF_SWAPWRITE != 0
 	if !swapwrite {
@@ -483,6 +524,7 @@ func (s *System) MigratePages(from ListHead, getNewPage NewPageFn, putNewPage Fr
 			r := s.unmapAndMove(getNewPage, putNewPage, private, uint64(n), pass > 2, mode)
 			switch r {
 			case rcENOMEM:
+				s.Cover("migrate_pages:enomem")
 				rc = rcENOMEM
 				goto out
 			case rcEAGAIN:

@@ -104,6 +104,7 @@ func (s *System) mlockFutureCheck(m *MMStruct, flags, length uint64) error { ret
 // page to the unevictable list if it is on an LRU list now. The page must
 // be locked.
 func (s *System) mlockVMAPage(pfn uint64) {
+	s.Cover("mlock_vma_page")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/mlock.c", 83)
@@ -121,6 +122,7 @@ func (s *System) mlockVMAPage(pfn uint64) {
 // under an lru_lock the caller holds, taking a reference only if asked
 // (the munlock pagevec reuses follow_page's).
 func (s *System) __munlockIsolateLRUPage(pfn uint64, getpage bool) bool {
+	s.Cover("__munlock_isolate_lru_page")
 	p := &s.pages[pfn]
 	if !p.PageLRU() {
 		return false
@@ -138,6 +140,7 @@ func (s *System) __munlockIsolateLRUPage(pfn uint64, getpage bool) bool {
 // it); unless it was, count the munlock. Then put it back on the LRU list
 // page_evictable() chooses.
 func (s *System) __munlockIsolatedPage(pfn uint64) {
+	s.Cover("__munlock_isolated_page")
 	ret := SWAP_AGAIN
 	if s.pages[pfn].mapcount > 1 {
 		ret = s.tryToMunlock(pfn)
@@ -163,6 +166,7 @@ func (s *System) __munlockIsolationFailed(pfn uint64) {
 // can be isolated, finish the munlock; it returns the page mask (0: no huge
 // pages). The page must be locked.
 func (s *System) munlockVMAPage(pfn uint64) uint {
+	s.Cover("munlock_vma_page")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/mlock.c", 179)
@@ -186,6 +190,7 @@ func (s *System) munlockVMAPage(pfn uint64) uint {
 // another task afterwards; any access permission at all is enough
 // (FOLL_FORCE).
 func (s *System) __mlockVMAPagesRange(v *VMArea, start, end uint64, nonblocking *bool) (uint64, error) {
+	s.Cover("__mlock_vma_pages_range")
 	switch {
 	case start&(PAGE_SIZE-1) != 0:
 		s.bug("mm/mlock.c", 227)
@@ -223,6 +228,7 @@ func __mlockPosixErrorReturn(err error) error {
 // joins pv (keeping follow_page's reference), loses PG_unevictable (counted
 // as rescued) and is unlocked.
 func (s *System) __putbackLRUFastPrepare(pfn uint64, pv *pagevec, pgrescued *int) bool {
+	s.Cover("__putback_lru_fast_prepare")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/mlock.c", 284)
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/mlock.c", 285)
@@ -275,6 +281,7 @@ func (s *System) pagevecRelease(pv *pagevec) {
 // count can not decrease in race condition"); the invariant checker
 // reports it.
 func (s *System) __munlockPagevec(pv *pagevec, z *Zone) {
+	s.Cover("__munlock_pagevec")
 	nr := pv.nr
 	var putback pagevec
 	pgrescued := 0
@@ -322,6 +329,7 @@ func (s *System) __munlockPagevec(pv *pagevec, z *Zone) {
 // present PTEs of the same page table, until the pagevec is full. It
 // returns the address to continue from.
 func (s *System) __munlockPagevecFill(pv *pagevec, v *VMArea, z *Zone, start, end uint64) uint64 {
+	s.Cover("__munlock_pagevec_fill")
 	m := v.mm
 	// Do not cross a page-table boundary; the PMD's is the nearest of the
 	// pgd, pud and pmd ends.
@@ -355,6 +363,7 @@ func (s *System) __munlockPagevecFill(pv *pagevec, v *VMArea, z *Zone, start, en
 // Model: no transparent huge page is ever mapped, so the PageTransHuge
 // branch (munlock_vma_page on the head) is never taken here.
 func (s *System) munlockVMAPagesRange(v *VMArea, start, end uint64) {
+	s.Cover("munlock_vma_pages_range")
 	v.Flags &^= VM_LOCKED
 	for start < end {
 		pfn, ok, err := s.followPageMask(v, start, FOLL_GET|FOLL_DUMP)
@@ -382,6 +391,7 @@ func (s *System) munlockVMAPagesAll(v *VMArea) { s.munlockVMAPagesRange(v, v.Sta
 //
 // Model: vma_merge is not modeled; the gate VMA is never in a user mm.
 func (s *System) mlockFixup(v *VMArea, prev **VMArea, start, end, newflags uint64) error {
+	s.Cover("mlock_fixup")
 	m := v.mm
 	if newflags == v.Flags || v.Flags&VM_SPECIAL != 0 || s.isVMHugetlbPage(v) {
 		*prev = v
@@ -410,6 +420,7 @@ func (s *System) mlockFixup(v *VMArea, prev **VMArea, start, end, newflags uint6
 // start+len). A hole ends it with ENOMEM, leaving the VMAs before the hole
 // changed.
 func (s *System) doMlock(m *MMStruct, start, length uint64, on bool) error {
+	s.Cover("do_mlock")
 	end := start + length
 	if end < start {
 		return EINVAL
@@ -453,6 +464,7 @@ func (s *System) doMlock(m *MMStruct, start, length uint64, on bool) error {
 // VM_PFNMAP ones. With ignoreErrors (mm_populate, for mmap) a failing VMA
 // is skipped; otherwise the error ends it, as mlock(2) reports it.
 func (s *System) __mmPopulate(m *MMStruct, start, length uint64, ignoreErrors bool) error {
+	s.Cover("__mm_populate")
 	end := start + length
 	locked := false
 	var v *VMArea
@@ -493,6 +505,7 @@ func (s *System) __mmPopulate(m *MMStruct, start, length uint64, ignoreErrors bo
 //
 // Model: the task has CAP_IPC_LOCK, so the RLIMIT_MEMLOCK check passes.
 func (s *System) Mlock(m *MMStruct, start, length uint64) error {
+	s.Cover("sys_mlock")
 	if !s.canDoMlock() {
 		return EPERM
 	}
@@ -549,6 +562,7 @@ func (s *System) pageLockAnonVMARead(pfn uint64) *AnonVMA {
 // never has a VM_LOCKED VMA mapping the page (an anonymous page is mapped
 // by one VMA per mm, and that VMA has just lost VM_LOCKED).
 func (s *System) tryToMunlockOne(pfn uint64, v *VMArea, address uint64) int {
+	s.Cover("try_to_unmap_one")
 	if s.pageCheckAddress(pfn, v.mm, address) == nil {
 		return SWAP_AGAIN
 	}

@@ -24,6 +24,7 @@ const mmapBase = (TASK_SIZE - 128<<20) &^ (PAGE_SIZE - 1)
 // NewMM is mm_alloc() with mm_init(): an empty address space with its pgd
 // page.
 func (s *System) NewMM() (*MMStruct, error) {
+	s.Cover("mm_alloc")
 	id, pfn, ok := s.allocPageTable(levelPGD)
 	if !ok {
 		return nil, ENOMEM
@@ -86,6 +87,7 @@ func (s *System) MmapAnon(m *MMStruct, length uint64, write bool) (uint64, error
 // errors are ignored, as mm_populate ignores them. Other flag bits are
 // ignored.
 func (s *System) MmapAnonFlags(m *MMStruct, length uint64, write bool, flags int) (uint64, error) {
+	s.Cover("vm_mmap_pgoff")
 	if length == 0 {
 		return 0, EINVAL
 	}
@@ -133,6 +135,7 @@ func (s *System) MmapAnonFlags(m *MMStruct, length uint64, write bool, flags int
 // splitVMA is __split_vma(): cut v at addr; the new VMA shares v's
 // anon_vmas (anon_vma_clone) and takes the part below addr when newBelow.
 func (s *System) splitVMA(m *MMStruct, v *VMArea, addr uint64, newBelow bool) {
+	s.Cover("__split_vma")
 	n := &VMArea{mm: m, Flags: v.Flags, anonVma: v.anonVma}
 	if newBelow {
 		n.Start, n.End, n.Pgoff = v.Start, addr, v.Pgoff
@@ -155,6 +158,7 @@ func (s *System) splitVMA(m *MMStruct, v *VMArea, addr uint64, newBelow bool) {
 // Munmap is do_munmap(): split the VMAs at the range's ends, detach the
 // ones inside, unmap their pages and free the page tables nothing else uses.
 func (s *System) Munmap(m *MMStruct, start, length uint64) error {
+	s.Cover("do_munmap")
 	if start&(PAGE_SIZE-1) != 0 || start > TASK_SIZE || length > TASK_SIZE-start {
 		return EINVAL
 	}
@@ -215,6 +219,7 @@ func (s *System) unmapRegion(m *MMStruct, vmas []*VMArea) {
 // then free every page table whose span no remaining VMA touches. Page
 // table pages go through the gather like user pages (pte_free_tlb).
 func (s *System) freePgtables(tlb *mmuGather, m *MMStruct, gone []*VMArea) {
+	s.Cover("free_pgtables")
 	for _, v := range gone {
 		s.unlinkAnonVMAs(v)
 		unlinkFileVMA(v)
@@ -285,6 +290,7 @@ func (s *System) freeTablesIn(tlb *mmuGather, m *MMStruct, t ptTable, shift uint
 // ExitMMap is exit_mmap() with mmdrop(): unmap everything, free all page
 // tables and the pgd.
 func (s *System) ExitMMap(m *MMStruct) {
+	s.Cover("exit_mmap")
 	// mlock hook (mlock.go): munlock the VM_LOCKED VMAs first, as
 	// exit_mmap does; locked_vm is left as it is.
 	if m.lockedVM != 0 {
@@ -318,6 +324,7 @@ func (s *System) ExitMMap(m *MMStruct) {
 // anon_vmas and copies the PTEs of VMAs with anonymous pages,
 // write-protecting private ones.
 func (s *System) DupMM(old *MMStruct) (*MMStruct, error) {
+	s.Cover("dup_mm")
 	m, err := s.NewMM()
 	if err != nil {
 		return nil, err
@@ -388,6 +395,7 @@ func unlinkFileVMA(v *VMArea) {
 //
 // Model: the file's struct file is the mapping and its read-ahead state.
 func (s *System) MmapFile(m *MMStruct, f *VMFile, pgoff, length uint64, write, shared bool) (uint64, error) {
+	s.Cover("do_mmap_pgoff")
 	if length == 0 {
 		return 0, EINVAL
 	}

@@ -46,6 +46,7 @@ func (s *System) FatalSignalPending(t *sim.Task) bool { return s.sigkill[t] }
 // tryToSetZonelistOom is try_set_zonelist_oom(): only one OOM kill per
 // zonelist at a time; set ZONE_OOM_LOCKED on every zone of it.
 func (s *System) tryToSetZonelistOom(zl *zonelist) bool {
+	s.Cover("try_set_zonelist_oom")
 	for _, z := range zl.zones {
 		if z.oomLocked {
 			return false
@@ -69,6 +70,7 @@ func (s *System) clearZonelistOom(zl *zonelist) {
 //
 // Model: no task has CAP_SYS_ADMIN (the 3% root bonus never applies).
 func (s *System) oomBadness(p *OOMProcess, totalpages uint64) uint64 {
+	s.Cover("oom_badness")
 	if p.MM == nil || p.OOMScoreAdj == OOM_SCORE_ADJ_MIN {
 		return 0
 	}
@@ -84,6 +86,7 @@ func (s *System) oomBadness(p *OOMProcess, totalpages uint64) uint64 {
 // already dying (TIF_MEMDIE, or exiting) makes the caller wait instead
 // (abort).
 func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points uint64, abort bool) {
+	s.Cover("select_bad_process")
 	for _, p := range s.procs {
 		if p.Task.State() == sim.StateDead {
 			continue
@@ -114,6 +117,7 @@ func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points
 //
 // Model: show_mem()'s free-area dump is not printed.
 func (s *System) dumpHeader(gfp GFP, order uint) {
+	s.Cover("dump_header")
 	s.logf(klog.KernWarning, "%s invoked oom-killer: gfp_mask=0x%x, order=%d, oom_score_adj=0\n", s.current().Comm, uint32(gfp), order)
 	s.dumpStack(1)
 	s.logf(klog.KernInfo, "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name\n")
@@ -131,6 +135,7 @@ func (s *System) dumpHeader(gfp GFP, order uint) {
 // highest badness (with its own mm), report, set TIF_MEMDIE and send
 // SIGKILL.
 func (s *System) oomKillProcess(p *OOMProcess, gfp GFP, order uint, points, totalpages uint64, message string) {
+	s.Cover("oom_kill_process")
 	if p.Task.Flags&sim.PF_EXITING != 0 {
 		s.memdie[p.Task] = true
 		return
@@ -192,6 +197,7 @@ func (s *System) ratelimitOOM() bool {
 // Model: no OOM notifiers, cpusets or memory policies (CONSTRAINT_NONE);
 // vm.panic_on_oom and oom_kill_allocating_task are 0.
 func (s *System) outOfMemory(zl *zonelist, gfp GFP, order uint) {
+	s.Cover("out_of_memory")
 	cur := s.current()
 	if s.sigkill[cur] || cur.Flags&sim.PF_EXITING != 0 {
 		s.memdie[cur] = true

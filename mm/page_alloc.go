@@ -27,6 +27,7 @@ const (
 // limited to a burst of 60 reports a minute, then reset its mapcount so that
 // a stale PageBuddy cannot do more harm, and taint the kernel.
 func (s *System) badPage(pfn uint64, reason string, badFlags uint64) {
+	s.Cover("bad_page")
 	p := &s.pages[pfn]
 	now := s.jiffies()
 	if s.badPageShown == 60 {
@@ -80,6 +81,7 @@ func (p *Page) badState(count int32, countReason string, mask uint64, flagsReaso
 // mapcount, no mapping, no references and none of PAGE_FLAGS_CHECK_AT_FREE.
 // It returns true when the page is bad (and must not be freed).
 func (s *System) freePagesCheck(pfn uint64) bool {
+	s.Cover("free_pages_check")
 	p := &s.pages[pfn]
 	reason, badFlags := p.badState(0, "nonzero _count", PAGE_FLAGS_CHECK_AT_FREE, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
 	if reason != "" {
@@ -94,6 +96,7 @@ func (s *System) freePagesCheck(pfn uint64) bool {
 // freePagesPrepare is free_pages_prepare(): trace, drop an anon mapping,
 // check every subpage.
 func (s *System) freePagesPrepare(pfn uint64, order uint) bool {
+	s.Cover("free_pages_prepare")
 	s.traceMmPageFree(pfn, order)
 	p := &s.pages[pfn]
 	if p.PageAnon() {
@@ -119,6 +122,7 @@ func __findBuddyIndex(pageIdx uint64, order uint) uint64 { return pageIdx ^ 1<<o
 // pageIsBuddy is page_is_buddy(): buddy is free, of this order, in the same
 // zone.
 func (s *System) pageIsBuddy(pfn, buddy uint64, order uint) bool {
+	s.Cover("page_is_buddy")
 	if !s.pfnValid(buddy) {
 		return false
 	}
@@ -138,6 +142,7 @@ func (s *System) pageIsBuddy(pfn, buddy uint64, order uint) bool {
 // as far as possible, then put it at the head of its free list, or at the
 // tail when the next-higher buddy is free too (it will likely merge soon).
 func (z *Zone) __freeOnePage(pfn uint64, order uint, migratetype int) {
+	z.sys.Cover("__free_one_page")
 	s := z.sys
 	if s.pages[pfn].PageCompound() {
 		if s.destroyCompoundPage(pfn, order) != 0 {
@@ -184,6 +189,7 @@ func (z *Zone) __freeOnePage(pfn uint64, order uint, migratetype int) {
 // lists back to the buddy allocator, round-robin over the lists, taking
 // more from fuller lists, oldest (tail) first.
 func (z *Zone) freePcppagesBulk(count int, pcp *perCPUPages) {
+	z.sys.Cover("free_pcppages_bulk")
 	s := z.sys
 	migratetype := 0
 	batchFree := 0
@@ -232,6 +238,7 @@ func (z *Zone) freeOnePage(pfn uint64, order uint, migratetype int) {
 // __freePagesOk is __free_pages_ok(): free a block of order > 0 straight to
 // the buddy lists.
 func (s *System) __freePagesOk(pfn uint64, order uint) {
+	s.Cover("__free_pages_ok")
 	if !s.freePagesPrepare(pfn, order) {
 		return
 	}
@@ -247,6 +254,7 @@ func (s *System) __freePagesOk(pfn uint64, order uint) {
 // on the movable list), at the head if hot, the tail if cold; past pcp->high
 // a batch returns to the buddy lists.
 func (s *System) freeHotColdPage(pfn uint64, cold bool) {
+	s.Cover("free_hot_cold_page")
 	z := s.pfnZone(pfn)
 	if !s.freePagesPrepare(pfn, 0) {
 		return
@@ -322,6 +330,7 @@ func (s *System) compoundOrder(pfn uint64) uint {
 
 // prepCompoundPage is prep_compound_page().
 func (s *System) prepCompoundPage(pfn uint64, order uint) {
+	s.Cover("prep_compound_page")
 	s.pages[pfn+1].lru.next = compoundDtorFree
 	s.pages[pfn+1].lru.prev = uint32(order)
 	s.pages[pfn].setFlag(PG_head)
@@ -337,6 +346,7 @@ func (s *System) prepCompoundPage(pfn uint64, order uint) {
 // reporting inconsistencies through bad_page. It returns the number of
 // problems found.
 func (s *System) destroyCompoundPage(pfn uint64, order uint) int {
+	s.Cover("destroy_compound_page")
 	bad := 0
 	if s.compoundOrder(pfn) != order {
 		s.badPage(pfn, "wrong compound order", 0)
@@ -369,6 +379,7 @@ func (s *System) destroyCompoundPage(pfn uint64, order uint) int {
 // expand is expand(): split a block of order high down to order low, putting
 // the upper halves back on the free lists of migratetype at each order.
 func (z *Zone) expand(pfn uint64, low, high uint, migratetype int) {
+	z.sys.Cover("expand")
 	s := z.sys
 	size := uint64(1) << high
 	for high > low {
@@ -396,6 +407,7 @@ func (s *System) checkNewPage(pfn uint64) bool {
 // in which case the caller tries another page and the bad one is leaked, as
 // in the kernel.
 func (s *System) prepNewPage(pfn uint64, order uint, gfp GFP) bool {
+	s.Cover("prep_new_page")
 	for i := uint64(0); i < 1<<order; i++ {
 		if s.checkNewPage(pfn + i) {
 			// The block is dropped on the floor, as the kernel does.
@@ -422,6 +434,7 @@ func (s *System) prepNewPage(pfn uint64, order uint, gfp GFP) bool {
 // __rmqueueSmallest is __rmqueue_smallest(): the first page of the smallest
 // order with a free block of this migratetype, split down to order.
 func (z *Zone) __rmqueueSmallest(order uint, migratetype int) (uint64, bool) {
+	z.sys.Cover("__rmqueue_smallest")
 	s := z.sys
 	for cur := order; cur < MAX_ORDER; cur++ {
 		area := &z.freeArea[cur]
@@ -452,6 +465,7 @@ var fallbacks = [MIGRATE_TYPES][3]int{
 // moveFreepages is move_freepages(): move every free block in [start, end]
 // to migratetype's lists; returns the pages moved.
 func (z *Zone) moveFreepages(start, end uint64, migratetype int) int {
+	z.sys.Cover("move_freepages")
 	s := z.sys
 	moved := 0
 	for pfn := start; pfn <= end; {
@@ -477,6 +491,7 @@ func (z *Zone) moveFreepages(start, end uint64, migratetype int) int {
 // moveFreepagesBlock is move_freepages_block(): the pageblock around pfn,
 // not crossing the zone's ends.
 func (z *Zone) moveFreepagesBlock(pfn uint64, migratetype int) int {
+	z.sys.Cover("move_freepages_block")
 	start := pfn &^ (pageblockNrPages - 1)
 	end := start + pageblockNrPages - 1
 	startPage := start
@@ -503,6 +518,7 @@ func (z *Zone) changePageblockRange(pfn uint64, startOrder uint, migratetype int
 // block if more than half of it was free. Returns the type the split-off
 // pages will carry.
 func (z *Zone) tryToStealFreepages(pfn uint64, startType, fallbackType int) int {
+	z.sys.Cover("try_to_steal_freepages")
 	s := z.sys
 	cur := s.pages[pfn].pageOrder()
 	if cur >= pageblockOrder {
@@ -522,6 +538,7 @@ func (z *Zone) tryToStealFreepages(pfn uint64, startType, fallbackType int) int 
 // __rmqueueFallback is __rmqueue_fallback(): the largest free block of
 // another type, in fallback-table order, stealing as the rules allow.
 func (z *Zone) __rmqueueFallback(order uint, startMigratetype int) (uint64, bool) {
+	z.sys.Cover("__rmqueue_fallback")
 	s := z.sys
 	for cur := int(MAX_ORDER - 1); cur >= int(order); cur-- {
 		area := &z.freeArea[cur]
@@ -535,6 +552,11 @@ func (z *Zone) __rmqueueFallback(order uint, startMigratetype int) (uint64, bool
 			pfn := uint64(s.listFirst(area.freeList[mt]))
 			area.nrFree--
 			newType := z.tryToStealFreepages(pfn, startMigratetype, mt)
+			if newType == startMigratetype {
+				s.Cover("__rmqueue_fallback:steal")
+			} else {
+				s.Cover("__rmqueue_fallback:borrow")
+			}
 			s.listDel(uint32(pfn))
 			s.pages[pfn].rmvPageOrder()
 			z.expand(pfn, order, uint(cur), newType)
@@ -549,6 +571,7 @@ func (z *Zone) __rmqueueFallback(order uint, startMigratetype int) (uint64, bool
 // __rmqueue is __rmqueue(): the preferred lists, then fallback, then
 // MIGRATE_RESERVE rather than fail.
 func (z *Zone) __rmqueue(order uint, migratetype int) (uint64, bool) {
+	z.sys.Cover("__rmqueue")
 	for {
 		pfn, ok := z.__rmqueueSmallest(order, migratetype)
 		if !ok && migratetype != MIGRATE_RESERVE {
@@ -566,6 +589,7 @@ func (z *Zone) __rmqueue(order uint, migratetype int) (uint64, bool) {
 // rmqueueBulk is rmqueue_bulk(): up to count order-0 pages onto list, each
 // after the previous one so that the list runs in physical order.
 func (z *Zone) rmqueueBulk(order uint, count int, list ListHead, migratetype int, cold bool) int {
+	z.sys.Cover("rmqueue_bulk")
 	s := z.sys
 	at := uint32(list)
 	i := 0
@@ -587,6 +611,7 @@ func (z *Zone) rmqueueBulk(order uint, count int, list ListHead, migratetype int
 
 // drainPages is drain_pages(): empty one CPU's pcp lists in every zone.
 func (s *System) drainPages(cpu int) {
+	s.Cover("drain_pages")
 	for _, z := range s.zones {
 		if !z.populatedZone() {
 			continue
@@ -605,6 +630,7 @@ func (s *System) drainLocalPages() { s.drainPages(s.smpProcessorID()) }
 // DrainAllPages is drain_all_pages(): every CPU with pcp pages drains them
 // (the kernel sends IPIs; the model runs each CPU's drain in turn).
 func (s *System) DrainAllPages() {
+	s.Cover("drain_all_pages")
 	for cpu := 0; cpu < s.NrCPUs(); cpu++ {
 		has := false
 		for _, z := range s.zones {
@@ -636,6 +662,7 @@ func (s *System) splitPage(pfn uint64, order uint) {
 // buddy lists if the zone stays above its low watermark; blocks of at least
 // half a pageblock turn their pageblocks MIGRATE_MOVABLE.
 func (s *System) __isolateFreePage(pfn uint64, order uint) uint64 {
+	s.Cover("__isolate_free_page")
 	p := &s.pages[pfn]
 	if !p.PageBuddy() {
 		s.bug(srcPageAlloc, 1492)
@@ -663,6 +690,7 @@ func (s *System) __isolateFreePage(pfn uint64, order uint) uint64 {
 // order-0 pages, each with one reference. Returns the number of pages, 0
 // when the watermark check refused.
 func (s *System) SplitFreePage(pfn uint64) uint64 {
+	s.Cover("split_free_page")
 	order := s.pages[pfn].pageOrder()
 	n := s.__isolateFreePage(pfn, order)
 	if n == 0 {
@@ -677,6 +705,7 @@ func (s *System) SplitFreePage(pfn uint64) uint64 {
 // pcp list (refilled by a batch when empty), hot from the head and cold from
 // the tail; larger orders come from the buddy lists directly.
 func (s *System) bufferedRmqueue(preferred, z *Zone, order uint, gfp GFP, migratetype int) (uint64, bool) {
+	s.Cover("buffered_rmqueue")
 	cold := gfp&GFP_COLD != 0
 	for {
 		var pfn uint64
@@ -720,6 +749,7 @@ func (s *System) bufferedRmqueue(preferred, z *Zone, order uint, gfp GFP, migrat
 
 // zoneStatistics is zone_statistics(): the NUMA hit/miss counters.
 func (s *System) zoneStatistics(preferred, z *Zone, gfp GFP) {
+	s.Cover("zone_statistics")
 	if z.node == preferred.node {
 		z.__incZoneState(NUMA_HIT)
 	} else {
@@ -745,6 +775,7 @@ func (s *System) zoneStatistics(preferred, z *Zone, gfp GFP) {
 // each lower order enough must remain in larger blocks, the requirement
 // halving per order. ALLOC_HIGH and ALLOC_HARDER lower the mark.
 func (z *Zone) __zoneWatermarkOk(order uint, mark uint64, classzoneIdx int, allocFlags int, freePages int64) bool {
+	z.sys.Cover("__zone_watermark_ok")
 	min := int64(mark)
 	lowmemReserve := int64(z.lowmemReserve[classzoneIdx])
 	freePages -= 1<<order - 1
@@ -910,6 +941,7 @@ func (s *System) getPageFromFreelist(gfp GFP, order uint, zl *zonelist, highZone
 // gfpToAllocFlags is gfp_to_alloc_flags(): how far below the watermarks an
 // allocation in the slow path may go.
 func (s *System) gfpToAllocFlags(gfp GFP) int {
+	s.Cover("gfp_to_alloc_flags")
 	allocFlags := ALLOC_WMARK_MIN | ALLOC_CPUSET
 	atomic := gfp&(GFP_WAIT|GFP_NO_KSWAPD) == 0
 	allocFlags |= int(gfp & GFP_HIGH)
@@ -1105,6 +1137,10 @@ func (s *System) __allocPagesSlowpath(gfp GFP, order uint, zl *zonelist, highZon
 	if gfp&GFP_THISNODE == GFP_THISNODE {
 		goto nopage
 	}
+	s.Cover("__alloc_pages_slowpath:enter")
+	if order > 0 {
+		s.Cover("__alloc_pages_slowpath:high_order")
+	}
 restart:
 	if gfp&GFP_NO_KSWAPD == 0 {
 		s.wakeAllKswapds(order, zl, highZoneidx, preferred)
@@ -1125,20 +1161,24 @@ restart:
 		pfn, ok := s.getPageFromFreelist(gfp, order, zl, highZoneidx, allocFlags&^ALLOC_NO_WATERMARKS,
 			preferred, classzoneIdx, migratetype)
 		if ok {
+			s.Cover("__alloc_pages_slowpath:min_watermark_ok")
 			return pfn, true
 		}
 		if allocFlags&ALLOC_NO_WATERMARKS != 0 {
 			zl = s.nodeZonelist(s.numaNodeID(), gfp)
 			if pfn, ok := s.__allocPagesHighPriority(gfp, order, zl, highZoneidx, preferred, classzoneIdx, migratetype); ok {
+				s.Cover("__alloc_pages_slowpath:no_watermarks")
 				return pfn, true
 			}
 		}
 		if !wait {
+			s.Cover("__alloc_pages_slowpath:atomic_fail")
 			s.warnOnOnce(gfp&GFP_NOFAIL != 0, srcPageAlloc, 2592)
 			goto nopage
 		}
 		cur := s.current()
 		if cur.Flags&sim.PF_MEMALLOC != 0 {
+			s.Cover("__alloc_pages_slowpath:memalloc_nopage")
 			goto nopage
 		}
 		if s.tifMemdie(cur) && gfp&GFP_NOFAIL == 0 {
@@ -1147,6 +1187,7 @@ restart:
 		if pfn, ok := s.__allocPagesDirectCompact(gfp, order, zl, highZoneidx, allocFlags, preferred,
 			classzoneIdx, migratetype, migrationMode, &contendedCompaction, &deferredCompaction,
 			&didSomeProgress); ok {
+			s.Cover("__alloc_pages_slowpath:compact_async_ok")
 			return pfn, true
 		}
 		if gfp&GFP_NO_KSWAPD == 0 || cur.Flags&sim.PF_KTHREAD != 0 {
@@ -1157,12 +1198,14 @@ restart:
 		}
 		if pfn, ok := s.__allocPagesDirectReclaim(gfp, order, zl, highZoneidx, allocFlags, preferred,
 			classzoneIdx, migratetype, &didSomeProgress); ok {
+			s.Cover("__alloc_pages_slowpath:reclaim_ok")
 			return pfn, true
 		}
 		if didSomeProgress == 0 && oomGfpAllowed(gfp) {
 			if s.oomKillerDisabled {
 				goto nopage
 			}
+			s.Cover("__alloc_pages_slowpath:may_oom")
 			if pfn, ok := s.__allocPagesMayOom(gfp, order, zl, highZoneidx, preferred, classzoneIdx, migratetype); ok {
 				return pfn, true
 			}
@@ -1178,16 +1221,19 @@ restart:
 		}
 		pagesReclaimed += didSomeProgress
 		if shouldAllocRetry(gfp, order, didSomeProgress, pagesReclaimed) {
+			s.Cover("__alloc_pages_slowpath:retry")
 			s.waitIffCongested(preferred, HZ/50)
 			goto rebalance
 		}
 		if pfn, ok := s.__allocPagesDirectCompact(gfp, order, zl, highZoneidx, allocFlags, preferred,
 			classzoneIdx, migratetype, migrationMode, &contendedCompaction, &deferredCompaction,
 			&didSomeProgress); ok {
+			s.Cover("__alloc_pages_slowpath:compact_sync_ok")
 			return pfn, true
 		}
 	}
 nopage:
+	s.Cover("__alloc_pages_slowpath:nopage")
 	s.warnAllocFailed(gfp, order)
 	return 0, false
 }
@@ -1200,6 +1246,7 @@ func oomGfpAllowed(gfp GFP) bool { return gfp&GFP_FS != 0 && gfp&GFP_NORETRY == 
 // buddy allocator": a fair pass over the local zones at the low watermark,
 // a second pass without fairness, then the slow path.
 func (s *System) __allocPagesNodemask(gfp GFP, order uint, zl *zonelist) (uint64, bool) {
+	s.Cover("__alloc_pages_nodemask")
 	highZoneidx := gfpZone(gfp)
 	if highZoneidx < 0 {
 		s.bug("include/linux/gfp.h", 261)
@@ -1277,6 +1324,7 @@ func (s *System) AllocPages(gfp GFP, order uint) (uint64, bool) {
 // build each node's fallback and this-node lists, and decide whether
 // grouping by mobility is worth it.
 func (s *System) buildAllZonelists() {
+	s.Cover("build_all_zonelists")
 	s.zonelistOrderNode = s.defaultZonelistOrderNode()
 	for _, nd := range s.nodes {
 		s.buildZonelists(nd)
@@ -1318,6 +1366,7 @@ func (s *System) policyZone() int {
 
 // defaultZonelistOrderNode is default_zonelist_order() == ZONELIST_ORDER_NODE.
 func (s *System) defaultZonelistOrderNode() bool {
+	s.Cover("default_zonelist_order")
 	var low, total uint64
 	for _, nd := range s.nodes {
 		for j := 0; j < MAX_NR_ZONES; j++ {
@@ -1369,6 +1418,7 @@ func nodeDistance(a, b int) int {
 // findNextBestNode is find_next_best_node(): the nearest unused node,
 // preferring nodes after this one and without CPUs, then by load.
 func (s *System) findNextBestNode(node int, used []bool) int {
+	s.Cover("find_next_best_node")
 	if !used[node] {
 		used[node] = true
 		return node
@@ -1401,6 +1451,7 @@ func (s *System) findNextBestNode(node int, used []bool) int {
 // each node from highest to lowest, nodes nearest first (node order), or
 // zone types highest first across nodes (zone order).
 func (s *System) buildZonelists(nd *Node) {
+	s.Cover("build_zonelists")
 	used := make([]bool, len(s.nodes))
 	load := len(s.nodes)
 	prev := nd.ID
@@ -1449,6 +1500,7 @@ func (s *System) buildZonelists(nd *Node) {
 // nrFreeZonePages is nr_free_zone_pages(): managed pages above the high
 // watermark in every zone up to offset in this CPU's node's zonelist.
 func (s *System) nrFreeZonePages(offset int) uint64 {
+	s.Cover("nr_free_zone_pages")
 	var sum uint64
 	for _, z := range s.nodeZonelist(s.numaNodeID(), GFP_KERNEL).zones {
 		if z.idx > offset {
@@ -1474,6 +1526,7 @@ func (s *System) nrFreePagecachePages() uint64 {
 // larger value; then the watermarks, stat thresholds, lowmem reserves and
 // inactive ratios.
 func (s *System) initPerZoneWmarkMin() {
+	s.Cover("init_per_zone_wmark_min")
 	lowmemKbytes := s.nrFreeBufferPages() * (PAGE_SIZE >> 10)
 	newMin := int(intSqrt(lowmemKbytes * 16))
 	if newMin > s.userMinFreeKbytes {
@@ -1505,6 +1558,7 @@ func (s *System) SetMinFreeKbytes(kb int) error {
 // are min plus a quarter and a half of that share. The fairness batch is
 // high - low, and the MIGRATE_RESERVE blocks follow the new min.
 func (s *System) setupPerZoneWmarks() {
+	s.Cover("__setup_per_zone_wmarks")
 	pagesMin := uint64(s.minFreeKbytes) >> (PAGE_SHIFT - 10)
 	var lowmemPages uint64
 	for _, z := range s.zones {
@@ -1526,6 +1580,7 @@ func (s *System) setupPerZoneWmarks() {
 // zone keeps back from allocations that could have used zone j the managed
 // pages of the zones between, divided by the lower zone's ratio.
 func (s *System) setupPerZoneLowmemReserve() {
+	s.Cover("setup_per_zone_lowmem_reserve")
 	for _, nd := range s.nodes {
 		for j := 0; j < MAX_NR_ZONES; j++ {
 			z := &nd.zones[j]
@@ -1549,6 +1604,7 @@ func (s *System) setupPerZoneLowmemReserve() {
 // largest lowmem reserve plus the high watermark, capped at managed; that is
 // also the zone's dirty_balance_reserve.
 func (s *System) calculateTotalreservePages() {
+	s.Cover("calculate_totalreserve_pages")
 	var total uint64
 	for _, z := range s.zones {
 		var m uint64
@@ -1567,6 +1623,7 @@ func (s *System) calculateTotalreservePages() {
 // setupPerZoneInactiveRatio is setup_per_zone_inactive_ratio(): the target
 // active:inactive anon ratio, sqrt(10 * zone size in GiB), at least 1.
 func (s *System) setupPerZoneInactiveRatio() {
+	s.Cover("setup_per_zone_inactive_ratio")
 	for _, z := range s.zones {
 		gb := z.managedPages >> (30 - PAGE_SHIFT)
 		if gb != 0 {
@@ -1592,6 +1649,7 @@ func (s *System) pageblockIsReserved(start, end uint64) bool {
 // two, skipping blocks with reserved pages; give back surplus reserve
 // blocks.
 func (z *Zone) setupZoneMigrateReserve() {
+	z.sys.Cover("setup_zone_migrate_reserve")
 	s := z.sys
 	start := (z.zoneStartPFN + pageblockNrPages - 1) &^ (pageblockNrPages - 1)
 	end := z.zoneEndPFN()
@@ -1639,6 +1697,7 @@ func (z *Zone) setupZoneMigrateReserve() {
 
 // dumpPageBadflags is dump_page_badflags().
 func (s *System) dumpPageBadflags(pfn uint64, reason string, badFlags uint64) {
+	s.Cover("dump_page_badflags")
 	p := &s.pages[pfn]
 	s.logf(klog.KernAlert, "page:%016x count:%d mapcount:%d mapping:%s index:%#x\n",
 		VMEMMAP_START+pfn*SizeofStructPage, p.count, p.mapcount, s.mappingString(p.mapping), p.index)

@@ -43,6 +43,7 @@ func (s *System) CountBio(write bool) {
 // submit_bio counts the transfer in PGPGIN or PGPGOUT (in sectors), then
 // the device does the I/O and calls the end_io function.
 func (s *System) submitSwapBio(write bool, pfn uint64, sync bool, endIO func(token uint64)) {
+	s.Cover("get_swap_bio")
 	sis := s.pageSwapInfo(pfn)
 	block := s.mapSwapPage(pfn)
 	if write {

@@ -19,6 +19,7 @@ func (s *System) pageIndex(pfn uint64) uint64 {
 
 // accountPageDirtied is account_page_dirtied().
 func (s *System) accountPageDirtied(pfn uint64, m *AddressSpace) {
+	s.Cover("account_page_dirtied")
 	if s.tracer != nil {
 		s.emit("writeback_dirty_page", "bdi %s: ino=%d index=%d", m.BDI.Name, hostIno(m), s.pages[pfn].index)
 	}
@@ -42,6 +43,7 @@ func hostIno(m *AddressSpace) uint64 {
 // SetPageDirtyNobuffers is __set_page_dirty_nobuffers(): PG_dirty, the
 // dirty accounting, the DIRTY tag, and the inode onto the dirty list.
 func (s *System) SetPageDirtyNobuffers(pfn uint64) bool {
+	s.Cover("__set_page_dirty_nobuffers")
 	p := &s.pages[pfn]
 	if p.testSetFlag(PG_dirty) {
 		return false
@@ -64,6 +66,7 @@ func (s *System) SetPageDirtyNobuffers(pfn uint64) bool {
 // package supplies through SetPageDirtyOp), clearing PG_reclaim first; a
 // page without a mapping just gets PG_dirty.
 func (s *System) SetPageDirty(pfn uint64) bool {
+	s.Cover("set_page_dirty")
 	p := &s.pages[pfn]
 	if m := s.pageMapping(pfn); m != nil {
 		p.clearFlag(PG_reclaim)
@@ -103,6 +106,7 @@ func (s *System) RedirtyPageForWritepage(wbc *WritebackControl, pfn uint64) bool
 // dirty PTE's dirtiness over to the page, and move its dirtiness from
 // PG_dirty to the write about to happen.
 func (s *System) ClearPageDirtyForIO(pfn uint64) bool {
+	s.Cover("clear_page_dirty_for_io")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/page-writeback.c", 2392)
@@ -135,6 +139,7 @@ func (s *System) SetPageWritebackKeepwrite(pfn uint64) bool {
 // WRITEBACK tag, the tags of a page no longer dirty cleared, NR_WRITEBACK.
 // Returns whether the page already was under writeback.
 func (s *System) __testSetPageWriteback(pfn uint64, keepWrite bool) bool {
+	s.Cover("__test_set_page_writeback")
 	p := &s.pages[pfn]
 	var ret bool
 	if m := s.pageMapping(pfn); m != nil {
@@ -163,6 +168,7 @@ func (s *System) __testSetPageWriteback(pfn uint64, keepWrite bool) bool {
 
 // testClearPageWriteback is test_clear_page_writeback().
 func (s *System) testClearPageWriteback(pfn uint64) bool {
+	s.Cover("test_clear_page_writeback")
 	p := &s.pages[pfn]
 	var ret bool
 	if m := s.pageMapping(pfn); m != nil {
@@ -188,6 +194,7 @@ func (s *System) testClearPageWriteback(pfn uint64) bool {
 // tagPagesForWriteback is tag_pages_for_writeback(): DIRTY pages in the
 // range get TOWRITE, so a sync writes what was dirty when it started.
 func (s *System) tagPagesForWriteback(m *AddressSpace, start, end uint64) {
+	s.Cover("tag_pages_for_writeback")
 	for start <= end {
 		tagged, next := m.tree.RangeTagIfTagged(start, end, 4096, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE)
 		if tagged < 4096 || next == 0 || next > end {
@@ -206,6 +213,7 @@ type writepageFn func(pfn uint64, wbc *WritebackControl) int
 // at a time; lock each, skip it if truncated, clean or (for WB_SYNC_NONE)
 // under writeback, else clear its dirtiness for I/O and call writepage.
 func (s *System) WriteCachePages(m *AddressSpace, wbc *WritebackControl, writepage writepageFn) int {
+	s.Cover("write_cache_pages")
 	ret := 0
 	done := false
 	var index, end, writebackIndex uint64
@@ -340,6 +348,7 @@ func (s *System) FilemapFdatawriteRange(m *AddressSpace, start, end int64, syncM
 // FilemapFdatawaitRange is filemap_fdatawait_range(): wait for every page
 // under writeback in the range, then report any error the mapping saw.
 func (s *System) FilemapFdatawaitRange(m *AddressSpace, start, end int64) error {
+	s.Cover("filemap_fdatawait_range")
 	if end < start {
 		return nil
 	}
@@ -418,6 +427,7 @@ func (s *System) globalDirtyableMemory() uint64 {
 // GlobalDirtyLimits is global_dirty_limits(): the background and hard
 // thresholds in pages, raised by a quarter for PF_LESS_THROTTLE tasks.
 func (s *System) GlobalDirtyLimits() (background, dirty uint64) {
+	s.Cover("global_dirty_limits")
 	available := s.globalDirtyableMemory()
 	if s.dirty.DirtyBytes != 0 {
 		dirty = (s.dirty.DirtyBytes + PAGE_SIZE - 1) / PAGE_SIZE
@@ -449,6 +459,7 @@ func (z *Zone) zoneDirtyableMemory() uint64 {
 
 // zoneDirtyLimit is zone_dirty_limit().
 func (z *Zone) zoneDirtyLimit() uint64 {
+	z.sys.Cover("zone_dirty_limit")
 	s := z.sys
 	dirtyable := z.zoneDirtyableMemory()
 	var dirty uint64
@@ -482,6 +493,7 @@ func (z *Zone) zoneDirtyOk() bool {
 // and writeback pages fall below the midpoint of the two thresholds, the
 // "freerun" boundary.
 func (s *System) BalanceDirtyPagesRatelimited(m *AddressSpace) {
+	s.Cover("balance_dirty_pages_ratelimited")
 	if !m.mappingCapAccountDirty() {
 		return
 	}

@@ -61,6 +61,7 @@ func getNextRASize(ra *FileRAState, max uint64) uint64 {
 // pages of [offset, offset+nr) not already cached (cold, allowed to fail),
 // mark the one lookahead from the end PG_readahead, and start reading them.
 func (s *System) __doPageCacheReadahead(m *AddressSpace, offset, nr, lookahead uint64) int {
+	s.Cover("__do_page_cache_readahead")
 	isize := m.Host.ISize()
 	if isize == 0 {
 		return 0
@@ -97,6 +98,7 @@ func (s *System) __doPageCacheReadahead(m *AddressSpace, offset, nr, lookahead u
 
 // ondemandReadahead is ondemand_readahead().
 func (s *System) ondemandReadahead(m *AddressSpace, ra *FileRAState, hitReadahead bool, offset, reqSize uint64) {
+	s.Cover("ondemand_readahead")
 	max := ra.RAPages
 	switch {
 	case offset == 0:

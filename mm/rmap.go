@@ -64,6 +64,7 @@ func anonVMAClone(dst, src *VMArea) {
 // anon_vmas (so rmap finds the COW-shared pages in both) and gets its own
 // for the pages it will fault in.
 func (s *System) anonVMAFork(vma, pvma *VMArea) {
+	s.Cover("anon_vma_fork")
 	if pvma.anonVma == nil {
 		return
 	}
@@ -78,6 +79,7 @@ func (s *System) anonVMAFork(vma, pvma *VMArea) {
 // unlinkAnonVMAs is unlink_anon_vmas(): drop the VMA's chains; anon_vmas
 // left with no VMA lose their reference.
 func (s *System) unlinkAnonVMAs(vma *VMArea) {
+	s.Cover("unlink_anon_vmas")
 	for _, avc := range vma.anonVmaChain {
 		av := avc.anonVma
 		for i, c := range av.chains {
@@ -109,6 +111,7 @@ func (s *System) putAnonVMA(av *AnonVMA) {
 // __pageSetAnonRmap is __page_set_anon_rmap(): point the page at the
 // VMA's anon_vma (its root unless the page is exclusive to this VMA).
 func (s *System) __pageSetAnonRmap(pfn uint64, vma *VMArea, address uint64, exclusive bool) {
+	s.Cover("__page_set_anon_rmap")
 	p := &s.pages[pfn]
 	av := vma.anonVma
 	if av == nil {
@@ -129,6 +132,7 @@ func (s *System) __pageSetAnonRmap(pfn uint64, vma *VMArea, address uint64, excl
 // on the active anon LRU through the pagevec (or straight to the
 // unevictable list in a VM_LOCKED VMA).
 func (s *System) pageAddNewAnonRmap(pfn uint64, vma *VMArea, address uint64) {
+	s.Cover("page_add_new_anon_rmap")
 	p := &s.pages[pfn]
 	if address < vma.Start || address >= vma.End {
 		s.bug("mm/rmap.c", 1027)
@@ -165,6 +169,7 @@ func (s *System) pageAddAnonRmap(pfn uint64, vma *VMArea, address uint64) {
 // own one if exclusive, as do_swap_page asks for a page it may write). The
 // page must be locked.
 func (s *System) doPageAddAnonRmap(pfn uint64, vma *VMArea, address uint64, exclusive bool) {
+	s.Cover("do_page_add_anon_rmap")
 	p := &s.pages[pfn]
 	p.mapcount++
 	first := p.mapcount == 1
@@ -189,6 +194,7 @@ func (s *System) pageAddFileRmap(pfn uint64) {
 // pageRemoveRmap is page_remove_rmap(): one PTE fewer; the last one takes
 // the page out of NR_ANON_PAGES or NR_FILE_MAPPED and clears its mlock.
 func (s *System) pageRemoveRmap(pfn uint64) {
+	s.Cover("page_remove_rmap")
 	p := &s.pages[pfn]
 	anon := p.PageAnon()
 	p.mapcount--
@@ -208,6 +214,7 @@ func (s *System) pageRemoveRmap(pfn uint64) {
 // clearPageMlock is clear_page_mlock() (mm/mlock.c): the page's last
 // mlocked mapping went away.
 func (s *System) clearPageMlock(pfn uint64) {
+	s.Cover("clear_page_mlock")
 	p := &s.pages[pfn]
 	if !p.testClearFlag(PG_mlocked) {
 		return
@@ -272,6 +279,7 @@ func (s *System) rmapWalkAnonVMA(pfn uint64, av *AnonVMA, one rmapOne, invalid f
 // rmapWalkFile is rmap_walk_file(): the VMAs in the mapping's i_mmap that
 // cover page->index.
 func (s *System) rmapWalkFile(pfn uint64, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
+	s.Cover("rmap_walk_file")
 	ret := SWAP_AGAIN
 	m := s.pageMapping(pfn)
 	if m == nil {
@@ -299,6 +307,7 @@ func (s *System) rmapWalkFile(pfn uint64, one rmapOne, invalid func(v *VMArea) b
 // young bit set (clearing them), and the union of their VMA flags; a
 // VM_LOCKED mapping stops the walk and is reported in the flags.
 func (s *System) pageReferenced(pfn uint64, isLocked bool) (referenced int, vmFlags uint64) {
+	s.Cover("page_referenced")
 	p := &s.pages[pfn]
 	if p.mapcount <= 0 || p.mapping == 0 {
 		return 0, 0
@@ -343,6 +352,7 @@ func (s *System) pageReferenced(pfn uint64, isLocked bool) (referenced int, vmFl
 // mapping of a locked file page, so the next write faults and dirties it
 // again; reports whether any PTE was dirty or writable.
 func (s *System) pageMkclean(pfn uint64) bool {
+	s.Cover("page_mkclean")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/rmap.c", 893)
@@ -383,6 +393,7 @@ const (
 // Model: hwpoison, pte_unused (s390) and mmu notifiers are not modeled;
 // mmap_sem is not modeled, so the VM_LOCKED recheck always runs.
 func (s *System) tryToUnmapOne(pfn uint64, v *VMArea, address uint64, flags int) int {
+	s.Cover("try_to_unmap_one")
 	m := v.mm
 	p := &s.pages[pfn]
 	ptep := s.pageCheckAddress(pfn, m, address)
@@ -454,6 +465,7 @@ func (s *System) tryToUnmapOne(pfn uint64, v *VMArea, address uint64, flags int)
 // Model: nonlinear file VMAs are not modeled; exec's temporary stack VMA
 // (invalid_migration_vma) never exists.
 func (s *System) tryToUnmap(pfn uint64, flags int) int {
+	s.Cover("try_to_unmap")
 	p := &s.pages[pfn]
 	ret := s.rmapWalk(pfn, func(v *VMArea, address uint64) int {
 		return s.tryToUnmapOne(pfn, v, address, flags)

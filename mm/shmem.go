@@ -140,6 +140,7 @@ func radixToSwpEntry(r uint64) swpEntry { return swpEntryFromVal(RadixEntryToExc
 // shmemRecalcInode is shmem_recalc_inode(): pages the VM dropped behind
 // shmem's back (clean holes) are no longer allocated.
 func (s *System) shmemRecalcInode(info *ShmemInodeInfo) {
+	s.Cover("shmem_recalc_inode")
 	freed := info.alloced - info.swapped - int64(info.mapping.nrpages)
 	if freed > 0 {
 		if info.sb.maxBlocks != 0 {
@@ -153,6 +154,7 @@ func (s *System) shmemRecalcInode(info *ShmemInodeInfo) {
 // shmemRadixTreeReplace is shmem_radix_tree_replace(): swap the expected
 // entry at index for replacement; -ENOENT if something else is there.
 func (s *System) shmemRadixTreeReplace(m *AddressSpace, index, expected, replacement uint64) int {
+	s.Cover("shmem_radix_tree_replace")
 	sl, ok := m.tree.LookupSlot(index)
 	if !ok {
 		return errnoENOENT
@@ -175,6 +177,7 @@ func (s *System) shmemConfirmSwap(m *AddressSpace, index uint64, swap swpEntry) 
 // add_to_page_cache_locked, inserting the page or replacing the expected
 // swap entry (expected 0: none), and counting NR_SHMEM too.
 func (s *System) shmemAddToPageCache(pfn uint64, m *AddressSpace, index uint64, gfp GFP, expected uint64) int {
+	s.Cover("shmem_add_to_page_cache")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/shmem.c", 287)
 	s.vmBugOnPage(!p.PageSwapBacked(), pfn, "!PageSwapBacked(page)", "mm/shmem.c", 288)
@@ -205,6 +208,7 @@ func (s *System) shmemAddToPageCache(pfn uint64, m *AddressSpace, index uint64, 
 // delete_from_page_cache, but the swap entry radswap takes the page's
 // place.
 func (s *System) shmemDeleteFromPageCache(pfn uint64, radswap uint64) {
+	s.Cover("shmem_delete_from_page_cache")
 	p := &s.pages[pfn]
 	m := s.mappings[p.mapping>>1]
 	err := s.shmemRadixTreeReplace(m, p.index, PFNToRadixEntry(pfn), radswap)
@@ -234,6 +238,7 @@ func (s *System) shmemFreeSwap(m *AddressSpace, index, radswap uint64) int {
 // the partial pages at its ends; a first pass skips locked pages, a
 // second waits for them.
 func (s *System) shmemUndoRange(m *AddressSpace, lstart, lend int64) {
+	s.Cover("shmem_undo_range")
 	info := shmemI(m)
 	start := uint64(lstart+PAGE_SIZE-1) >> PAGE_SHIFT
 	end := uint64(lend+1) >> PAGE_SHIFT
@@ -366,6 +371,7 @@ func (s *System) ShmemSetattrSize(m *AddressSpace, oldsize, newsize int64) {
 // ShmemEvictInode is shmem_evict_inode(): free everything and leave the
 // swap list; i_blocks must be 0 then.
 func (s *System) ShmemEvictInode(m *AddressSpace) {
+	s.Cover("shmem_evict_inode")
 	info := shmemI(m)
 	s.ShmemTruncateRange(m, 0, -1)
 	if info.onSwaplist {
@@ -414,6 +420,7 @@ func radixTreeLocateItem(t *RadixTree, item uint64) (uint64, bool) {
 // swap is freed. It returns 1 when the entry was found, 0 if not, or an
 // error.
 func (s *System) shmemUnuseInode(info *ShmemInodeInfo, swap swpEntry, pfnp *uint64) int {
+	s.Cover("shmem_unuse_inode")
 	m := info.mapping
 	radswap := swpToRadixEntry(swap)
 	index, ok := radixTreeLocateItem(&m.tree, radswap)
@@ -455,6 +462,7 @@ func (s *System) shmemUnuseInode(info *ShmemInodeInfo, swap swpEntry, pfnp *uint
 // shmemUnuse is shmem_unuse(): swapoff found a shmem slot; look through
 // the inodes with swap for the entry. The page is unlocked and released.
 func (s *System) shmemUnuse(swap swpEntry, pfn uint64) int {
+	s.Cover("shmem_unuse")
 	p := &s.pages[pfn]
 	errv := 0
 	if p.PageSwapCache() && p.private == swap.val() {
@@ -490,6 +498,7 @@ func (s *System) shmemUnuse(swap swpEntry, pfn uint64) int {
 // Model: fallocated pages are not modeled, so a page that is not up to
 // date is simply zeroed.
 func (s *System) shmemWritepage(pfn uint64, wbc *WritebackControl) int {
+	s.Cover("shmem_writepage")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/shmem.c", 730)
@@ -560,6 +569,7 @@ func (s *System) shmemShouldReplacePage(pfn uint64, gfp GFP) bool {
 // shmemReplacePage is shmem_replace_page(): copy a swap-cache page the
 // mapping cannot use into one it can, in the swap cache's place.
 func (s *System) shmemReplacePage(pfnp *uint64, gfp GFP, info *ShmemInodeInfo, index uint64) int {
+	s.Cover("shmem_replace_page")
 	oldpfn := *pfnp
 	old := &s.pages[oldpfn]
 	swapIndex := old.private
@@ -595,6 +605,7 @@ func (s *System) shmemReplacePage(pfnp *uint64, gfp GFP, info *ShmemInodeInfo, i
 // findLockEntry is find_lock_entry() (mm/filemap.c): the page at offset,
 // locked and referenced, or the exceptional entry there.
 func (s *System) findLockEntry(m *AddressSpace, offset uint64) (uint64, bool) {
+	s.Cover("find_lock_entry")
 	for {
 		e, ok := s.findGetEntry(m, offset)
 		if !ok || RadixTreeExceptionalEntry(e) {
@@ -624,6 +635,7 @@ func (s *System) shmemGetpage(m *AddressSpace, index uint64, sgp int, faultType 
 // anon LRU). SGP_READ does not allocate (a hole returns no page).
 // Returns (pfn, true, 0), (0, false, 0) for a hole, or an errno.
 func (s *System) shmemGetpageGfp(m *AddressSpace, index uint64, sgp int, gfp GFP, faultType *int) (uint64, bool, int) {
+	s.Cover("shmem_getpage_gfp")
 	if index > uint64(MAX_LFS_FILESIZE)>>PAGE_SHIFT {
 		return 0, false, -27 // -EFBIG
 	}
@@ -814,6 +826,7 @@ func (s *System) shmemSwapinLocked(m *AddressSpace, info *ShmemInodeInfo, index 
 // to date gets the token of zeroes here, standing for shmem_write_end's
 // zeroing of whatever the copy does not fill.
 func (s *System) shmemWriteBegin(m *AddressSpace, pos int64, length int) (uint64, error) {
+	s.Cover("shmem_write_begin")
 	pfn, _, err := s.shmemGetpage(m, uint64(pos)>>PAGE_SHIFT, SGP_WRITE, nil)
 	if err != 0 {
 		return 0, errnoError(err)
@@ -830,6 +843,7 @@ type iSizeWriter interface{ SetISize(int64) }
 // shmemWriteEnd is shmem_write_end(): grow i_size, mark the page up to
 // date and dirty, unlock and release it.
 func (s *System) shmemWriteEnd(m *AddressSpace, pos int64, length, copied int, pfn uint64) int {
+	s.Cover("shmem_write_end")
 	if end := pos + int64(copied); end > m.Host.ISize() {
 		if w, ok := m.Host.(iSizeWriter); ok {
 			w.SetISize(end)
@@ -850,6 +864,7 @@ func (s *System) shmemWriteEnd(m *AddressSpace, pos int64, length, copied int, p
 // as the zero page; a page read from its start is marked accessed. It
 // returns the content token of each page read.
 func (s *System) ShmemFileRead(m *AddressSpace, pos, length int64) ([]uint64, error) {
+	s.Cover("shmem_file_read_iter")
 	var tokens []uint64
 	index := uint64(pos) >> PAGE_SHIFT
 	offset := pos & (PAGE_SIZE - 1)
@@ -929,6 +944,7 @@ func errnoError(errno int) error {
 //
 // Model: the fallocate hole-punch wait is not modeled (no fallocate).
 func (s *System) shmemFault(v *VMArea, pgoff uint64, flags int) (uint64, int) {
+	s.Cover("shmem_fault")
 	ret := VM_FAULT_LOCKED
 	pfn, _, err := s.shmemGetpage(v.File.Mapping, pgoff, SGP_CACHE, &ret)
 	if err != 0 {

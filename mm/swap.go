@@ -167,6 +167,7 @@ func (s *System) __putSinglePage(pfn uint64) {
 // a __GFP_COMP kernel allocation whose head is put; tails are never put on
 // their own.
 func (s *System) PutPage(pfn uint64) {
+	s.Cover("put_page")
 	p := &s.pages[pfn]
 	if p.PageCompound() {
 		if s.putPageTestzero(pfn) {
@@ -184,6 +185,7 @@ func (s *System) PutPage(pfn uint64) {
 // drops to zero leave the LRU and are freed as a batch, in reverse order
 // of the array as list_add builds the batch.
 func (s *System) releasePages(pfns []uint64, cold bool) {
+	s.Cover("release_pages")
 	var toFree []uint64
 	for _, pfn := range pfns {
 		p := &s.pages[pfn]
@@ -231,6 +233,7 @@ func (z *Zone) updatePageReclaimStat(file bool, rotated bool) {
 
 // __pagevecLRUAddFn is __pagevec_lru_add_fn(): PG_lru on, onto its list.
 func (s *System) __pagevecLRUAddFn(pfn uint64, z *Zone) {
+	s.Cover("__pagevec_lru_add_fn")
 	p := &s.pages[pfn]
 	file, active := p.pageIsFileCache(), p.PageActive()
 	lru := p.pageLRU()
@@ -293,6 +296,7 @@ func (s *System) addPageToUnevictableList(pfn uint64) {
 
 // pagevecMoveTail is pagevec_move_tail(): rotate inactive pages to the tail.
 func (s *System) pagevecMoveTail(pv *pagevec) {
+	s.Cover("pagevec_move_tail")
 	moved := uint64(0)
 	s.pagevecLRUMoveFn(pv, func(pfn uint64, z *Zone) {
 		p := &s.pages[pfn]
@@ -308,6 +312,7 @@ func (s *System) pagevecMoveTail(pv *pagevec) {
 // whose writeback just finished goes to the tail of the inactive list, to be
 // reclaimed next.
 func (s *System) rotateReclaimablePage(pfn uint64) {
+	s.Cover("rotate_reclaimable_page")
 	p := &s.pages[pfn]
 	if !p.PageLocked() && !p.PageDirty() && !p.PageActive() && !p.PageUnevictable() && p.PageLRU() {
 		s.GetPage(pfn)
@@ -320,6 +325,7 @@ func (s *System) rotateReclaimablePage(pfn uint64) {
 
 // __activatePage is __activate_page().
 func (s *System) __activatePage(pfn uint64, z *Zone) {
+	s.Cover("__activate_page")
 	p := &s.pages[pfn]
 	if p.PageLRU() && !p.PageActive() && !p.PageUnevictable() {
 		file := p.pageIsFileCache()
@@ -337,6 +343,7 @@ func (s *System) __activatePage(pfn uint64, z *Zone) {
 
 // activatePage is activate_page() (CONFIG_SMP: through a pagevec).
 func (s *System) activatePage(pfn uint64) {
+	s.Cover("activate_page")
 	p := &s.pages[pfn]
 	if p.PageLRU() && !p.PageActive() && !p.PageUnevictable() {
 		pv := &s.pvecs[s.smpProcessorID()].activate
@@ -365,6 +372,7 @@ func (s *System) __lruCacheActivatePage(pfn uint64) {
 // Model: workingset_activation() only feeds the workingset refault
 // statistics, which arrive with reclaim.
 func (s *System) MarkPageAccessed(pfn uint64) {
+	s.Cover("mark_page_accessed")
 	p := &s.pages[pfn]
 	if !p.PageActive() && !p.PageUnevictable() && p.testFlag(PG_referenced) {
 		if p.PageLRU() {
@@ -382,6 +390,7 @@ func (s *System) MarkPageAccessed(pfn uint64) {
 // invalidated moves to the inactive list; a clean one to its tail, a dirty
 // or writeback one gets PG_reclaim to be rotated when writeback ends.
 func (s *System) lruDeactivateFn(pfn uint64, z *Zone) {
+	s.Cover("lru_deactivate_fn")
 	p := &s.pages[pfn]
 	if !p.PageLRU() || p.PageUnevictable() || p.mapcount > 0 {
 		return
@@ -407,6 +416,7 @@ func (s *System) lruDeactivateFn(pfn uint64, z *Zone) {
 
 // deactivatePage is deactivate_page().
 func (s *System) deactivatePage(pfn uint64) {
+	s.Cover("deactivate_page")
 	if s.pages[pfn].PageUnevictable() {
 		return
 	}
@@ -420,6 +430,7 @@ func (s *System) deactivatePage(pfn uint64) {
 
 // lruAddDrainCPU is lru_add_drain_cpu().
 func (s *System) lruAddDrainCPU(cpu int) {
+	s.Cover("lru_add_drain_cpu")
 	pv := &s.pvecs[cpu]
 	if pv.lruAdd.nr != 0 {
 		s.__pagevecLRUAdd(&pv.lruAdd)
@@ -441,6 +452,7 @@ func (s *System) LRUAddDrain() { s.lruAddDrainCPU(s.smpProcessorID()) }
 // LRUAddDrainAll is lru_add_drain_all(): every CPU with pending pagevecs
 // drains them on that CPU (the kernel queues work on each and waits).
 func (s *System) LRUAddDrainAll() {
+	s.Cover("lru_add_drain_all")
 	for cpu := range s.pvecs {
 		pv := &s.pvecs[cpu]
 		if pv.lruAdd.nr != 0 || pv.lruRotate.nr != 0 || pv.lruDeactivate.nr != 0 || pv.activate.nr != 0 {
@@ -466,6 +478,7 @@ func (s *System) mappingUnevictable(p *Page) bool { return false }
 // isolateLRUPage is isolate_lru_page() (mm/vmscan.c): take a page off its
 // LRU with an extra reference. Returns false (-EBUSY) if it was not on one.
 func (s *System) isolateLRUPage(pfn uint64) bool {
+	s.Cover("isolate_lru_page")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(p.count == 0, pfn, "!page_count(page)", "mm/vmscan.c", 1336)
 	if !p.PageLRU() {
@@ -482,6 +495,7 @@ func (s *System) isolateLRUPage(pfn uint64) bool {
 // putbackLRUPage is putback_lru_page() (mm/vmscan.c): return an isolated
 // page to the right list and drop the isolation reference.
 func (s *System) putbackLRUPage(pfn uint64) {
+	s.Cover("putback_lru_page")
 	p := &s.pages[pfn]
 	wasUnevictable := p.PageUnevictable()
 	s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 644)

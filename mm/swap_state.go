@@ -77,6 +77,7 @@ func (s *System) showSwapCacheInfo() {
 // cache, but PG_swapcache and page->private name the slot instead of
 // mapping and index. The page is locked and swap-backed.
 func (s *System) __addToSwapCache(pfn uint64, entry swpEntry) int {
+	s.Cover("__add_to_swap_cache")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swap_state.c", 88)
 	s.vmBugOnPage(p.PageSwapCache(), pfn, "PageSwapCache(page)", "mm/swap_state.c", 89)
@@ -109,6 +110,7 @@ func (s *System) addToSwapCache(pfn uint64, entry swpEntry, gfp GFP) int {
 // dropped. The caller drops the slot's SWAP_HAS_CACHE and the cache's
 // reference.
 func (s *System) __deleteFromSwapCache(pfn uint64) {
+	s.Cover("__delete_from_swap_cache")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swap_state.c", 144)
 	s.vmBugOnPage(!p.PageSwapCache(), pfn, "!PageSwapCache(page)", "mm/swap_state.c", 145)
@@ -131,6 +133,7 @@ func (s *System) __deleteFromSwapCache(pfn uint64) {
 //
 // Model: transparent huge pages are not modeled, so no split is needed.
 func (s *System) addToSwap(pfn uint64) bool {
+	s.Cover("add_to_swap")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swap_state.c", 170)
 	s.vmBugOnPage(!p.testFlag(PG_uptodate), pfn, "!PageUptodate(page)", "mm/swap_state.c", 171)
@@ -175,6 +178,7 @@ func (s *System) freePageAndSwapCache(pfn uint64) {
 // pagevecs, then, a pagevec's worth at a time, free the swap of the pages
 // that no longer need it and release them.
 func (s *System) freePagesAndSwapCache(pfns []uint64) {
+	s.Cover("free_pages_and_swap_cache")
 	s.LRUAddDrain()
 	for i := 0; i < len(pfns); i += PAGEVEC_SIZE {
 		j := min(i+PAGEVEC_SIZE, len(pfns))
@@ -188,6 +192,7 @@ func (s *System) freePagesAndSwapCache(pfns []uint64) {
 // lookupSwapCache is lookup_swap_cache(): the cached page of an entry,
 // with a reference; a hit on a page read ahead counts for readahead.
 func (s *System) lookupSwapCache(entry swpEntry) (uint64, bool) {
+	s.Cover("lookup_swap_cache")
 	pfn, ok := s.FindGetPage(s.swapperSpace, entry.val())
 	if ok {
 		s.swap.cacheInfo.FindSuccess++
@@ -210,6 +215,7 @@ func (s *System) LookupSwapCache(typ int, offset uint64) (uint64, bool) {
 // (locked until the read completes). It fails when the entry is no longer
 // in use or no page could be allocated.
 func (s *System) readSwapCacheAsync(entry swpEntry, gfp GFP, v *VMArea, addr uint64) (uint64, bool) {
+	s.Cover("read_swap_cache_async")
 	var newPFN uint64
 	haveNew := false
 	var found uint64
@@ -254,6 +260,7 @@ func (s *System) readSwapCacheAsync(entry swpEntry, gfp GFP, v *VMArea, addr uin
 // offset: more after readahead hits, one for random access, never
 // shrinking by more than half at a time, at most 1 << page_cluster.
 func (s *System) swapinNrPages(offset uint64) uint64 {
+	s.Cover("swapin_nr_pages")
 	sw := &s.swap
 	maxPages := uint64(1) << sw.pageCluster
 	if maxPages <= 1 {
@@ -288,6 +295,7 @@ func (s *System) swapinNrPages(offset uint64) uint64 {
 //
 // Model: block plugging is not modeled: each read is its own request.
 func (s *System) swapinReadahead(entry swpEntry, gfp GFP, v *VMArea, addr uint64) (uint64, bool) {
+	s.Cover("swapin_readahead")
 	entryOffset := entry.Offset
 	if mask := s.swapinNrPages(entryOffset) - 1; mask != 0 {
 		start := entryOffset &^ mask
@@ -318,6 +326,7 @@ func (s *System) swapinReadahead(entry swpEntry, gfp GFP, v *VMArea, addr uint64
 // Model: mmap_sem is not modeled (nothing is dropped); fatal signals are
 // not modeled, so the killable waits are plain waits.
 func (s *System) lockPageOrRetry(pfn uint64, m *MMStruct, flags int) bool {
+	s.Cover("lock_page_or_retry")
 	if s.trylockPage(pfn) {
 		return true
 	}

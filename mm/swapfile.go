@@ -219,6 +219,7 @@ func (s *System) TotalSwapPages() int64 { return s.swap.totalSwapPages }
 // __tryToReclaimSwap is __try_to_reclaim_swap(): free a slot that only the
 // swap cache holds, if its page can be locked without waiting.
 func (s *System) __tryToReclaimSwap(si *swapInfoStruct, offset uint64) bool {
+	s.Cover("__try_to_reclaim_swap")
 	entry := swpEntry{Type: si.typ, Offset: offset}
 	pfn, ok := s.FindGetPage(s.swapperSpace, entry.val())
 	if !ok {
@@ -242,6 +243,7 @@ func (s *System) __tryToReclaimSwap(si *swapInfoStruct, offset uint64) bool {
 //
 // Model: si->lock is not modeled; cond_resched() is a real sleep point.
 func (s *System) scanSwapMap(si *swapInfoStruct, usage uint8) uint64 {
+	s.Cover("scan_swap_map")
 	si.flags += SWP_SCANNING
 	offset := si.clusterNext
 	scanBase := offset
@@ -348,6 +350,7 @@ func (s *System) scanSwapMap(si *swapInfoStruct, usage uint8) uint64 {
 // the highest-priority area that has one (areas of equal priority take
 // turns); the zero entry when swap is full or absent.
 func (s *System) getSwapPage() (swpEntry, bool) {
+	s.Cover("get_swap_page")
 	sw := &s.swap
 	if sw.nrSwapPages <= 0 {
 		return swpEntry{}, false
@@ -389,6 +392,7 @@ startOver:
 // swapInfoGet is swap_info_get(): the area of a valid, in-use entry, or
 // nil after the kernel's complaint.
 func (s *System) swapInfoGet(entry swpEntry) *swapInfoStruct {
+	s.Cover("swap_info_get")
 	val := entry.val()
 	if val == 0 {
 		return nil
@@ -414,6 +418,7 @@ func (s *System) swapInfoGet(entry swpEntry) *swapInfoStruct {
 // map count, or SWAP_HAS_CACHE) and release the slot when none is left.
 // It returns what remains in the swap_map.
 func (s *System) swapEntryFree(p *swapInfoStruct, entry swpEntry, usage uint8) uint8 {
+	s.Cover("swap_entry_free")
 	offset := entry.Offset
 	count := p.swapMap[offset]
 	hasCache := count & SWAP_HAS_CACHE
@@ -483,6 +488,7 @@ func (s *System) pageSwapcount(pfn uint64) int {
 //
 // Model: KSM is not modeled.
 func (s *System) reuseSwapPage(pfn uint64) bool {
+	s.Cover("reuse_swap_page")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swapfile.c", 890)
 	count := int(p.mapcount)
@@ -501,6 +507,7 @@ func (s *System) reuseSwapPage(pfn uint64) bool {
 //
 // Model: hibernation (pm_suspended_storage) is not modeled.
 func (s *System) tryToFreeSwap(pfn uint64) bool {
+	s.Cover("try_to_free_swap")
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swapfile.c", 910)
 	if !p.PageSwapCache() || p.PageWriteback() || s.pageSwapcount(pfn) != 0 {
@@ -516,6 +523,7 @@ func (s *System) tryToFreeSwap(pfn uint64) bool {
 // than half full), free the page's swap too. It reports whether the entry
 // was valid.
 func (s *System) freeSwapAndCache(entry swpEntry) bool {
+	s.Cover("free_swap_and_cache")
 	if nonSwapEntry(entry) {
 		return true
 	}
@@ -548,6 +556,7 @@ func (s *System) freeSwapAndCache(entry swpEntry) bool {
 // an unused (or bad) slot, -EEXIST when the swap cache reference is already
 // taken, -ENOMEM when the count would need a continuation.
 func (s *System) __swapDuplicate(entry swpEntry, usage uint8) int {
+	s.Cover("__swap_duplicate")
 	if nonSwapEntry(entry) {
 		return errnoEINVAL
 	}
@@ -638,6 +647,7 @@ func (s *System) mapSwapPage(pfn uint64) uint64 {
 //
 // Model: KSM copies and memcg charging are not modeled.
 func (s *System) unusePte(v *VMArea, ptep *pte, addr uint64, entry swpEntry, pfn uint64) int {
+	s.Cover("unuse_pte")
 	if *ptep != swpEntryToPte(entry) {
 		return 0
 	}
@@ -657,6 +667,7 @@ func (s *System) unusePte(v *VMArea, ptep *pte, addr uint64, entry swpEntry, pfn
 // PTE where the page would be mapped in v (the whole VMA if the page has
 // no anon_vma); 1 once found and replaced.
 func (s *System) unuseVMA(v *VMArea, entry swpEntry, pfn uint64) int {
+	s.Cover("unuse_vma")
 	start, end := v.Start, v.End
 	if av := s.pageAnonVMA(&s.pages[pfn]); av != nil {
 		// page_address_in_vma
@@ -695,6 +706,7 @@ func (s *System) unuseMM(m *MMStruct, entry swpEntry, pfn uint64) int {
 // findNextToUnuse is find_next_to_unuse(): the next slot after prev still
 // in use (wrapping once), or 0.
 func (s *System) findNextToUnuse(si *swapInfoStruct, prev uint64) uint64 {
+	s.Cover("find_next_to_unuse")
 	max := si.max
 	i := prev
 	for {
@@ -736,6 +748,7 @@ func (s *System) mmLive(m *MMStruct) bool {
 // init_mm.mmlist, where an mm joins on its first swap entry (children
 // after their parent). Signals are not modeled.
 func (s *System) tryToUnuse(typ int) int {
+	s.Cover("try_to_unuse")
 	si := s.swap.info[typ]
 	var startMM *MMStruct // nil is init_mm
 	retval := 0
@@ -834,6 +847,7 @@ func (s *System) tryToUnuse(typ int) int {
 // siSwapinfo is si_swapinfo(): free and total swap, counting the slots of
 // an area being swapped off.
 func (s *System) siSwapinfo() (freeswap, totalswap int64) {
+	s.Cover("si_swapinfo")
 	var toBeUnused int64
 	for t := 0; t < s.swap.nrSwapfiles; t++ {
 		si := s.swap.info[t]
@@ -846,6 +860,7 @@ func (s *System) siSwapinfo() (freeswap, totalswap int64) {
 
 // allocSwapInfo is alloc_swap_info(): the first unused swap type.
 func (s *System) allocSwapInfo() (*swapInfoStruct, error) {
+	s.Cover("alloc_swap_info")
 	typ := 0
 	for typ < s.swap.nrSwapfiles && s.swap.info[typ].flags&SWP_USED != 0 {
 		typ++
@@ -873,6 +888,7 @@ func maxSwapPages() uint64 {
 // device of sizeBytes: SWAPSPACE2, version 1, last_page the last page of
 // the device, no bad pages. It returns maxpages, 0 if unusable.
 func (s *System) readSwapHeader(p *swapInfoStruct, sizeBytes uint64) uint64 {
+	s.Cover("read_swap_header")
 	devPages := sizeBytes >> PAGE_SHIFT
 	if devPages == 0 {
 		s.logf(klog.KernErr, "Unable to find swap-space signature\n")
@@ -964,6 +980,7 @@ func (s *System) sysSwapon(dev SwapDevice, sizeBytes uint64, swapFlags int) (int
 // enableSwapInfo is enable_swap_info() with _enable_swap_info(): the area
 // becomes writable and joins the active and available lists.
 func (s *System) enableSwapInfo(p *swapInfoStruct, prio int, swapMap []uint8) {
+	s.Cover("enable_swap_info")
 	if prio >= 0 {
 		p.prio = prio
 	} else {

@@ -99,6 +99,8 @@ type System struct {
 	onCPUID int
 	// hist records page history when enabled (DESIGN §6).
 	hist *pageHistory
+	// cov collects the fuzzer's coverage signal when enabled (cover.go).
+	cov *Coverage
 	// userPins counts, per page, the references GetUserPages handed to
 	// callers outside mm (direct I/O style pins): the invariant checker
 	// counts them among a page's holders. The kernel keeps no such count;

@@ -27,6 +27,7 @@ func (s *System) cancelDirtyPage(pfn uint64) {
 
 // truncateCompletePage is truncate_complete_page().
 func (s *System) truncateCompletePage(m *AddressSpace, pfn uint64) {
+	s.Cover("truncate_complete_page")
 	p := &s.pages[pfn]
 	if p.mapping != m.handle() {
 		return
@@ -71,6 +72,7 @@ func (s *System) lookupEntries(m *AddressSpace, index uint64, n int) []RadixItem
 
 // releaseEntries is pagevec_remove_exceptionals() + pagevec_release().
 func (s *System) releaseEntries(items []RadixItem) {
+	s.Cover("pagevec_remove_exceptionals")
 	var pfns []uint64
 	for _, it := range items {
 		if !RadixTreeExceptionalEntry(it.Entry) {
@@ -94,6 +96,7 @@ func (s *System) clearExceptionalEntry(m *AddressSpace, index uint64, entry uint
 // writeback; the partial pages at either end are zeroed where cut; a second
 // pass waits for every page left.
 func (s *System) TruncateInodePagesRange(m *AddressSpace, lstart, lend int64) {
+	s.Cover("truncate_inode_pages_range")
 	if m.nrpages == 0 && m.nrshadows == 0 {
 		return
 	}
@@ -216,6 +219,7 @@ func (s *System) TruncateInodePages(m *AddressSpace, lstart int64) {
 // invalidateInodePage is invalidate_inode_page(): drop a clean, unmapped,
 // idle page from the page cache (its buffers first).
 func (s *System) invalidateInodePage(m *AddressSpace, pfn uint64) bool {
+	s.Cover("invalidate_inode_page")
 	p := &s.pages[pfn]
 	if p.mapping != m.handle() || p.PageDirty() || p.PageWriteback() || p.mapcount > 0 {
 		return false
@@ -240,6 +244,7 @@ func (s *System) invalidateInodePage(m *AddressSpace, pfn uint64) bool {
 // vm.drop_caches=1 does per inode: drop every page that is clean, unmapped
 // and not locked; return how many went.
 func (s *System) InvalidateMappingPages(m *AddressSpace, start, end uint64) uint64 {
+	s.Cover("invalidate_mapping_pages")
 	var count uint64
 	index := start
 	for index <= end {

@@ -115,6 +115,7 @@ func reclaimerName(flags uint32) string {
 // pageout is pageout(): write a dirty page through ->writepage, marked
 // PG_reclaim so that its writeback completion rotates it for reclaim.
 func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
+	s.Cover("pageout")
 	p := &s.pages[pfn]
 	if !s.isPageCacheFreeable(pfn) {
 		return PAGE_KEEP
@@ -138,6 +139,16 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 		if s.hist != nil {
 			s.hist.add(s, pfn, fmt.Sprintf("pageout: ->writepage from %s by %s pid %d, flags %s",
 				reclaimerName(s.current().Flags), s.current().Comm, s.current().PID, FlagNames(p.flags)))
+		}
+		switch {
+		case p.PageSwapCache() && s.currentIsKswapd():
+			s.Cover("pageout:writepage_swap_kswapd")
+		case p.PageSwapCache():
+			s.Cover("pageout:writepage_swap_direct")
+		case s.currentIsKswapd():
+			s.Cover("pageout:writepage_file_kswapd")
+		default:
+			s.Cover("pageout:writepage_file_direct")
 		}
 		res := m.Ops.Writepage(s, pfn, wbc)
 		if res < 0 {
@@ -190,6 +201,7 @@ func traceReclaimFlags(p *Page) string {
 // Model: workingset shadow entries are not stored (reclaim's refault
 // detection arrives with reclaim); ->freepage is not modeled.
 func (s *System) __removeMapping(m *AddressSpace, pfn uint64, reclaimed bool) bool {
+	s.Cover("__remove_mapping")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/vmscan.c", 535)
@@ -238,6 +250,7 @@ const (
 // than once or executable, else kept once more; an unmapped file page only
 // referenced through the page cache may be reclaimed if clean.
 func (s *System) pageCheckReferences(pfn uint64, sc *scanControl) int {
+	s.Cover("page_check_references")
 	referencedPtes, vmFlags := s.pageReferenced(pfn, true)
 	p := &s.pages[pfn]
 	referencedPage := p.testClearFlag(PG_referenced)
@@ -278,6 +291,7 @@ type shrinkStats struct {
 // shrinkPageList is shrink_page_list(): try to free each isolated page.
 // Pages not freed come back in the returned list for putback.
 func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFlags int, forceReclaim bool, st *shrinkStats) (nrReclaimed uint64, ret []uint64) {
+	s.Cover("shrink_page_list")
 	var freePages []uint64
 	pgactivate := uint64(0)
 	s.condResched()
@@ -286,6 +300,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		references := PAGEREF_RECLAIM_CLEAN
 		s.condResched()
 		if !s.trylockPage(pfn) {
+			s.Cover("shrink_page_list:trylock_fail")
 			ret = append(ret, pfn) // keep
 			continue
 		}
@@ -318,10 +333,12 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		}
 		if p.PageWriteback() {
 			if s.currentIsKswapd() && p.PageReclaimFlag() && z.testFlag(ZONE_WRITEBACK) {
+				s.Cover("shrink_page_list:writeback_immediate")
 				st.nrImmediate++
 				goto keepLocked
 			}
 			// global reclaim: mark and move on.
+			s.Cover("shrink_page_list:writeback_mark_reclaim")
 			p.setFlag(PG_reclaim)
 			st.nrWriteback++
 			goto keepLocked
@@ -331,49 +348,68 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		}
 		switch references {
 		case PAGEREF_ACTIVATE:
+			s.Cover("shrink_page_list:ref_activate")
 			goto activateLocked
 		case PAGEREF_KEEP:
+			s.Cover("shrink_page_list:ref_keep")
 			goto keepLocked
 		}
 		// Anonymous memory goes to swap first.
 		if p.PageAnon() && !p.PageSwapCache() {
 			if sc.gfpMask&GFP_IO == 0 {
+				s.Cover("shrink_page_list:anon_noio")
 				goto keepLocked
 			}
 			if !s.addToSwap(pfn) {
+				s.Cover("shrink_page_list:add_to_swap_fail")
 				goto activateLocked
 			}
+			s.Cover("shrink_page_list:add_to_swap")
 			mayEnterFS = true
 			mapping = s.pageMapping(pfn)
 		}
 		if p.mapcount > 0 && mapping != nil {
 			switch s.tryToUnmap(pfn, ttuFlags) {
 			case SWAP_FAIL:
+				s.Cover("shrink_page_list:unmap_fail")
 				goto activateLocked
 			case SWAP_AGAIN:
+				s.Cover("shrink_page_list:unmap_again")
 				goto keepLocked
 			case SWAP_MLOCK:
+				s.Cover("shrink_page_list:unmap_mlock")
 				goto cullMlocked
 			}
+			s.Cover("shrink_page_list:unmapped")
 		}
 		if p.PageDirty() {
 			// Only kswapd writes file pages, and only when the zone's
 			// LRU tail is full of them: direct reclaim never calls
 			// ->writepage on a page_is_file_cache() page.
 			if p.pageIsFileCache() && (!s.currentIsKswapd() || !z.testFlag(ZONE_TAIL_LRU_DIRTY)) {
+				s.Cover("shrink_page_list:dirty_file_keep")
 				z.modZonePageState(NR_VMSCAN_IMMEDIATE, 1)
 				p.setFlag(PG_reclaim)
 				goto keepLocked
 			}
 			if references == PAGEREF_RECLAIM_CLEAN || !mayEnterFS || !sc.mayWritepage {
+				s.Cover("shrink_page_list:dirty_no_writepage")
 				goto keepLocked
+			}
+			if s.currentIsKswapd() {
+				s.Cover("shrink_page_list:pageout_kswapd")
+			} else {
+				s.Cover("shrink_page_list:pageout_direct")
 			}
 			switch s.pageout(pfn, mapping, sc) {
 			case PAGE_KEEP:
+				s.Cover("shrink_page_list:pageout_keep")
 				goto keepLocked
 			case PAGE_ACTIVATE:
+				s.Cover("shrink_page_list:pageout_activate")
 				goto activateLocked
 			case PAGE_SUCCESS:
+				s.Cover("shrink_page_list:pageout_success")
 				if p.PageWriteback() || p.PageDirty() {
 					ret = append(ret, pfn) // keep
 					continue
@@ -390,9 +426,11 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		}
 		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
 			if !s.tryToReleasePage(pfn, sc.gfpMask) {
+				s.Cover("shrink_page_list:release_fail")
 				goto activateLocked
 			}
 			if mapping == nil && p.count == 1 {
+				s.Cover("shrink_page_list:release_orphan")
 				s.unlockPage(pfn)
 				if s.putPageTestzero(pfn) {
 					goto freeIt
@@ -402,10 +440,16 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 			}
 		}
 		if mapping == nil || !s.__removeMapping(mapping, pfn, true) {
+			s.Cover("shrink_page_list:remove_mapping_fail")
 			goto keepLocked
 		}
 		p.clearFlag(PG_locked) // __clear_page_locked
 	freeIt:
+		if p.PageSwapBacked() {
+			s.Cover("shrink_page_list:free_swapbacked")
+		} else {
+			s.Cover("shrink_page_list:free_file")
+		}
 		nrReclaimed++
 		if s.hist != nil {
 			s.hist.add(s, pfn, "reclaimed by "+s.current().Comm)
@@ -413,6 +457,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		freePages = append(freePages, pfn)
 		continue
 	cullMlocked:
+		s.Cover("shrink_page_list:cull_mlocked")
 		if p.PageSwapCache() {
 			s.tryToFreeSwap(pfn)
 		}
@@ -420,6 +465,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		s.putbackLRUPage(pfn)
 		continue
 	activateLocked:
+		s.Cover("shrink_page_list:activate")
 		if p.PageSwapCache() && s.vmSwapFull() {
 			s.tryToFreeSwap(pfn)
 		}
@@ -443,6 +489,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 // tryToReleasePage is try_to_release_page(): the filesystem drops the
 // page's buffers if it can.
 func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
+	s.Cover("try_to_release_page")
 	p := &s.pages[pfn]
 	if p.PageWriteback() {
 		return false
@@ -458,6 +505,7 @@ func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
 // __isolateLRUPage is __isolate_lru_page(): 0, or -EINVAL (not on an LRU
 // or unevictable), or -EBUSY (mode excludes it, or it is being freed).
 func (s *System) __isolateLRUPage(pfn uint64, mode int) int {
+	s.Cover("__isolate_lru_page")
 	p := &s.pages[pfn]
 	if !p.PageLRU() {
 		return -22
@@ -499,6 +547,7 @@ type MigratepageOp interface {
 // isolateLRUPages is isolate_lru_pages(): take up to nrToScan pages from
 // the tail of the list; pages that may not be isolated go back to its head.
 func (s *System) isolateLRUPages(nrToScan uint64, z *Zone, sc *scanControl, mode int, lru int) (taken []uint64, scanned uint64) {
+	s.Cover("isolate_lru_pages")
 	src := z.lruvec.lists[lru]
 	for ; scanned < nrToScan && !s.listEmpty(src); scanned++ {
 		pfn := uint64(s.listLast(src))
@@ -524,6 +573,7 @@ func (s *System) isolateLRUPages(nrToScan uint64, z *Zone, sc *scanControl, mode
 // more pages are isolated than (an eighth of, for __GFP_IO|__GFP_FS) the
 // inactive list.
 func (s *System) tooManyIsolated(z *Zone, file bool, sc *scanControl) bool {
+	s.Cover("too_many_isolated")
 	if s.currentIsKswapd() {
 		return false
 	}
@@ -545,6 +595,7 @@ func (s *System) tooManyIsolated(z *Zone, file bool, sc *scanControl) bool {
 // lists (activated ones count as rotated); pages whose last reference
 // that was are returned for freeing.
 func (s *System) putbackInactivePages(z *Zone, pages []uint64) (toFree []uint64) {
+	s.Cover("putback_inactive_pages")
 	for _, pfn := range pages {
 		p := &s.pages[pfn]
 		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1380)
@@ -583,6 +634,7 @@ func (s *System) countVMEventNone() {}
 
 // shrinkInactiveList is shrink_inactive_list().
 func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, lru int) uint64 {
+	s.Cover("shrink_inactive_list")
 	file := isFileLRU(lru)
 	for s.tooManyIsolated(z, file, sc) {
 		s.congestionWait(HZ / 10)
@@ -655,6 +707,7 @@ func (s *System) currentMayThrottle() bool {
 
 // moveActivePagesToLRU is move_active_pages_to_lru().
 func (s *System) moveActivePagesToLRU(z *Zone, pages []uint64, lru int) (toFree []uint64) {
+	s.Cover("move_active_pages_to_lru")
 	moved := int64(0)
 	for _, pfn := range pages {
 		p := &s.pages[pfn]
@@ -679,6 +732,7 @@ func (s *System) moveActivePagesToLRU(z *Zone, pages []uint64, lru int) (toFree 
 // shrinkActiveList is shrink_active_list(): move pages from an active list
 // to the inactive one, keeping referenced executable file pages active.
 func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru int) {
+	s.Cover("shrink_active_list")
 	file := isFileLRU(lru)
 	s.LRUAddDrain()
 	mode := 0
@@ -769,6 +823,7 @@ const (
 // file list: file only; else in proportion to swappiness and how often
 // scanned pages of each kind turned out to be in use.
 func (s *System) getScanCount(z *Zone, sc *scanControl) [NR_LRU_LISTS]uint64 {
+	s.Cover("get_scan_count")
 	var nr [NR_LRU_LISTS]uint64
 	rs := &z.lruvec.reclaimStat
 	var fraction [2]uint64
@@ -836,6 +891,7 @@ func (s *System) getScanCount(z *Zone, sc *scanControl) [NR_LRU_LISTS]uint64 {
 // first direct-reclaim pass), scale the rest down proportionally. Then age
 // the active anon list if the inactive one is low.
 func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
+	s.Cover("shrink_lruvec")
 	nr := s.getScanCount(z, sc)
 	targets := nr
 	var nrReclaimed uint64
@@ -891,6 +947,7 @@ func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 // throttleVMWriteout is throttle_vm_writeout(): wait while writeback is
 // far over the dirty limit.
 func (s *System) throttleVMWriteout(gfp GFP) {
+	s.Cover("throttle_vm_writeout")
 	for {
 		_, dirty := s.GlobalDirtyLimits()
 		dirty += dirty / 10
@@ -912,6 +969,7 @@ func inReclaimCompaction(sc *scanControl) bool {
 // shouldContinueReclaim is should_continue_reclaim(): for compaction,
 // reclaim until twice the order is free or compaction can run.
 func (s *System) shouldContinueReclaim(z *Zone, nrReclaimed, nrScanned uint64, sc *scanControl) bool {
+	s.Cover("should_continue_reclaim")
 	if !inReclaimCompaction(sc) {
 		return false
 	}
@@ -939,6 +997,7 @@ func (s *System) shouldContinueReclaim(z *Zone, nrReclaimed, nrScanned uint64, s
 
 // shrinkZone is shrink_zone().
 func (s *System) shrinkZone(z *Zone, sc *scanControl) {
+	s.Cover("shrink_zone")
 	for {
 		nrReclaimed, nrScanned := sc.nrReclaimed, sc.nrScanned
 		sc.swappiness = s.vmSwappiness
@@ -952,6 +1011,7 @@ func (s *System) shrinkZone(z *Zone, sc *scanControl) {
 // compactionReady is compaction_ready(): for costly orders, stop
 // reclaiming a zone compaction could already work with.
 func (s *System) compactionReady(z *Zone, sc *scanControl) bool {
+	s.Cover("compaction_ready")
 	if sc.order <= PAGE_ALLOC_COSTLY_ORDER {
 		return false
 	}
@@ -971,6 +1031,7 @@ func (s *System) compactionReady(z *Zone, sc *scanControl) bool {
 // could use; at lower priorities skip zones that look unreclaimable (kswapd
 // polls them); returns whether reclaim stopped for compaction.
 func (s *System) shrinkZones(zl *zonelist, sc *scanControl) bool {
+	s.Cover("shrink_zones")
 	aborted := false
 	high := gfpZone(sc.gfpMask)
 	for _, z := range zl.zones {
@@ -1004,6 +1065,7 @@ func (s *System) allUnreclaimable(zl *zonelist, sc *scanControl) bool {
 // shrink the zones until enough is reclaimed; past a scan of 1.5 times the
 // target, wake the flusher and allow writepage.
 func (s *System) doTryToFreePages(zl *zonelist, sc *scanControl) uint64 {
+	s.Cover("do_try_to_free_pages")
 	var totalScanned uint64
 	aborted := false
 	s.countVMEvent(ALLOCSTALL)
@@ -1054,6 +1116,7 @@ func (s *System) wakeupFlusherThreads() {
 // pfmemallocWatermarkOk is pfmemalloc_watermark_ok(): free pages in the
 // node's low zones above half their min watermarks; otherwise wake kswapd.
 func (s *System) pfmemallocWatermarkOk(nd *Node) bool {
+	s.Cover("pfmemalloc_watermark_ok")
 	var reserve, free uint64
 	for i := 0; i <= ZONE_NORMAL; i++ {
 		z := &nd.zones[i]
@@ -1078,6 +1141,7 @@ func (s *System) pfmemallocWatermarkOk(nd *Node) bool {
 // waits while the node is so short of free memory that PF_MEMALLOC users
 // could exhaust the reserves.
 func (s *System) throttleDirectReclaim(gfp GFP, zl *zonelist) bool {
+	s.Cover("throttle_direct_reclaim")
 	cur := s.current()
 	if cur.Flags&sim.PF_KTHREAD != 0 || s.sched == nil || s.sched.Current() == nil {
 		return false
@@ -1111,6 +1175,7 @@ func (s *System) throttleDirectReclaim(gfp GFP, zl *zonelist) bool {
 // that failed its watermarks; returns the pages reclaimed (or 1 for
 // progress without any).
 func (s *System) tryToFreePages(zl *zonelist, order uint, gfp GFP) uint64 {
+	s.Cover("try_to_free_pages")
 	gfp = s.memallocNoioFlags(gfp)
 	sc := &scanControl{
 		gfpMask:      gfp,
@@ -1159,6 +1224,7 @@ func (s *System) zoneBalanced(z *Zone, order int, balanceGap uint64, classzoneId
 // pgdatBalanced is pgdat_balanced(): every usable zone balanced (order 0),
 // or a quarter of the node's pages in balanced zones (order > 0).
 func (s *System) pgdatBalanced(nd *Node, order int, classzoneIdx int) bool {
+	s.Cover("pgdat_balanced")
 	var managed, balanced uint64
 	for i := 0; i <= classzoneIdx; i++ {
 		z := &nd.zones[i]
@@ -1184,6 +1250,7 @@ func (s *System) pgdatBalanced(nd *Node, order int, classzoneIdx int) bool {
 
 // prepareKswapdSleep is prepare_kswapd_sleep().
 func (s *System) prepareKswapdSleep(nd *Node, order int, remaining bool, classzoneIdx int) bool {
+	s.Cover("prepare_kswapd_sleep")
 	if remaining {
 		return false
 	}
@@ -1197,6 +1264,7 @@ func (s *System) prepareKswapdSleep(nd *Node, order int, remaining bool, classzo
 // kswapdShrinkZone is kswapd_shrink_zone(): reclaim the zone towards its
 // high watermark plus a balance gap.
 func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bool {
+	s.Cover("kswapd_shrink_zone")
 	testorder := sc.order
 	sc.nrToReclaim = max(SWAP_CLUSTER_MAX, z.highWmarkPages())
 	if sc.order != 0 && s.compactionSuitable(z, sc.order) != COMPACT_SKIPPED {
@@ -1219,6 +1287,7 @@ func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bo
 // finding the highest unbalanced zone and reclaiming it and the zones
 // below, until the node is balanced. Returns the order it balanced for.
 func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
+	s.Cover("balance_pgdat")
 	sc := &scanControl{gfpMask: GFP_KERNEL, priority: DEF_PRIORITY, mayUnmap: true, maySwap: true,
 		mayWritepage: s.dirty.LaptopMode == 0, order: order}
 	s.countVMEvent(PAGEOUTRUN)
@@ -1291,6 +1360,7 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 
 // setPgdatPercpuThreshold is set_pgdat_percpu_threshold().
 func (s *System) setPgdatPercpuThreshold(nd *Node, normal bool) {
+	s.Cover("set_pgdat_percpu_threshold")
 	for j := 0; j < MAX_NR_ZONES; j++ {
 		z := &nd.zones[j]
 		if !z.populatedZone() || z.percpuDriftMark == 0 {
@@ -1309,6 +1379,7 @@ func (s *System) setPgdatPercpuThreshold(nd *Node, normal bool) {
 // kswapdTryToSleep is kswapd_try_to_sleep(): nap for HZ/10 if balanced,
 // then sleep until woken if still balanced.
 func (s *System) kswapdTryToSleep(t *sim.Task, nd *Node, order, classzoneIdx int) {
+	s.Cover("kswapd_try_to_sleep")
 	remaining := false
 	nd.kswapdIdle = true
 	defer func() { nd.kswapdIdle = false }()
@@ -1345,6 +1416,7 @@ func (s *System) KswapdRun(nid int) {
 // take the order and classzone the allocators asked for, sleep if the node
 // is balanced for them, else balance_pgdat.
 func (s *System) kswapd(t *sim.Task, nd *Node) {
+	s.Cover("kswapd")
 	t.Flags |= sim.PF_MEMALLOC | sim.PF_SWAPWRITE | sim.PF_KSWAPD
 	order, newOrder := 0, 0
 	balancedOrder := 0
@@ -1380,6 +1452,7 @@ func (s *System) kswapd(t *sim.Task, nd *Node) {
 // wakeupKswapd is wakeup_kswapd(): record the order and classzone kswapd
 // should balance for, and wake it unless the zone is already balanced.
 func (s *System) wakeupKswapd(z *Zone, order uint, classzoneIdx int) {
+	s.Cover("wakeup_kswapd")
 	if !z.populatedZone() {
 		return
 	}

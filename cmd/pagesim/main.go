@@ -32,6 +32,9 @@ Usage:
                                (--history PFN, --check=end|off, --json; see 'pagesim run -h')
   pagesim bench [--mem M] [--size S]
                                time anonymous page faults in the model and on the host
+  pagesim fuzz [--kernel K] [--workdir DIR] [--time D] [--procs N] [--seed S]
+                               coverage-guided fuzzing; crashes are minimized into DIR/crashes
+  pagesim minimize PROGRAM     the smallest program that still reports what PROGRAM reports
   pagesim bisect PROGRAM       run a reproducer at each modeled commit: first bad, first fixed
   pagesim bisect --example N   the same for a built-in example
   pagesim examples             list the built-in examples
@@ -71,6 +74,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "bisect":
 		return cmdBisect(args[1:], stdout, stderr)
+	case "fuzz":
+		return cmdFuzz(args[1:], stdout, stderr)
+	case "minimize":
+		return cmdMinimize(args[1:], stdout, stderr)
 	case "kernels":
 		cmdKernels(stdout)
 		return 0

@@ -112,6 +112,7 @@ func delayOrUnwritten(bh *fs.BufferHead) bool {
 // PF_MEMALLOC task it bails out, warning if that task is not kswapd
 // (direct reclaim must never get here: fs/ext4/inode.c:1881).
 func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int {
+	s.Cover("ext4_writepage")
 	size := a.ino.ISize()
 	p := s.Page(pfn)
 	length := int64(mm.PAGE_SIZE)
@@ -123,7 +124,9 @@ func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int
 	if bh != nil && length > 0 && delayOrUnwritten(bh) {
 		s.RedirtyPageForWritepage(wbc, pfn)
 		flags := currentFlags(a.f)
+		s.Cover("ext4_writepage:delalloc_redirty")
 		if flags&sim.PF_MEMALLOC != 0 {
+			s.Cover("ext4_writepage:memalloc")
 			if log := s.Log(); log != nil {
 				log.WarnOnOnce(flags&(sim.PF_MEMALLOC|sim.PF_KSWAPD) == sim.PF_MEMALLOC, "fs/ext4/inode.c", 1881)
 			}

@@ -112,9 +112,11 @@ func (a *aops) Readpage(s *mm.System, pfn uint64) int {
 // Model: xfs_cluster_write (writing neighbouring dirty pages in the same
 // ioend) is not modeled.
 func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int {
+	s.Cover("xfs_vm_writepage")
 	flags := currentFlags(a.f)
 	log := s.Log()
 	if warnOnOnce(log, flags&(sim.PF_MEMALLOC|sim.PF_KSWAPD) == sim.PF_MEMALLOC, "fs/xfs/xfs_aops.c", 971) {
+		s.Cover("xfs_vm_writepage:memalloc_redirty")
 		return a.redirty(s, pfn, wbc)
 	}
 	if warnOnOnce(log, flags&PF_FSTRANS != 0, "fs/xfs/xfs_aops.c", 978) {
@@ -133,6 +135,7 @@ func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int
 	}
 	bh := a.f.PageBuffers(pfn)
 	if bh != nil && bh.Test(fs.BH_Delay) {
+		s.Cover("xfs_vm_writepage:delalloc")
 		blk, err := a.ino.SB().AllocBlock()
 		if err != nil {
 			return a.redirty(s, pfn, wbc)

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package mm
+
+// Coverage is a kcov-like signal from the model's own decision points:
+// every branch of a modeled kernel function that matters to what happens
+// to a page calls System.Cover with a name, "function:branch". The
+// fuzzer keeps a program that reaches a new site, a new transition
+// between two sites, or a site a new number of times (AFL's buckets), so
+// the signal is about kernel behaviour, not Go lines.
+//
+// Sites are hashed into a fixed table, so that no registry is needed and
+// a site costs nothing when coverage is off (one nil test).
+type Coverage struct {
+	// Hits counts, saturating at 255, each site (index hash(site)) and
+	// each transition from one site to the next (index prev>>1 ^ cur, as
+	// AFL does for edges).
+	Hits [CoverSize]uint8
+	// Names, when not nil, records the name of each site index reached,
+	// for reports ("which branches has the campaign seen").
+	Names map[uint32]string
+	prev  uint32
+}
+
+// CoverSize is the size of the coverage table: big enough that the few
+// hundred sites and their transitions rarely collide.
+const CoverSize = 1 << 16
+
+// EnableCoverage starts collecting coverage on s; names says whether
+// site names are recorded too.
+func (s *System) EnableCoverage(names bool) *Coverage {
+	s.cov = &Coverage{}
+	if names {
+		s.cov.Names = map[uint32]string{}
+	}
+	return s.cov
+}
+
+// Cover records that the decision point site was reached.
+func (s *System) Cover(site string) {
+	if s.cov != nil {
+		s.cov.hit(site)
+	}
+}
+
+func (c *Coverage) hit(site string) {
+	// FNV-1a: names are short, and this runs only while fuzzing.
+	h := uint32(2166136261)
+	for i := 0; i < len(site); i++ {
+		h ^= uint32(site[i])
+		h *= 16777619
+	}
+	h = (h ^ h>>16) & (CoverSize - 1)
+	if c.Hits[h] < 255 {
+		c.Hits[h]++
+	}
+	if c.Names != nil {
+		if _, ok := c.Names[h]; !ok {
+			c.Names[h] = site
+		}
+	}
+	e := (c.prev>>1 ^ h) & (CoverSize - 1)
+	if c.Hits[e] < 255 {
+		c.Hits[e]++
+	}
+	c.prev = h
+}
