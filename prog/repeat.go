@@ -295,6 +295,9 @@ func (ps *parser) expand(l *loop) bool {
 				}
 				continue
 			}
+			if len(ps.errs) >= maxErrors {
+				break // as Parse stops reading lines
+			}
 			comment, hasComment := "", false
 			if !it.done {
 				ps.pending = append(ps.pending, it.doc...)

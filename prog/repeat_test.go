@@ -8,12 +8,10 @@ import (
 	"testing"
 )
 
-// TestRepeatExpand: a repeat block is expanded at parse time into
-// ordinary calls, one copy of its body per pass with the index bound;
-// Print writes the flat expansion, which parses back to an equal program.
-func TestRepeatExpand(t *testing.T) {
-	cases := []struct{ name, src, want string }{
-		{"pairs", `mem 128M
+// repeatCases are programs with loops and arithmetic and their printed
+// (flat) text; FuzzParse starts from them too.
+var repeatCases = []struct{ name, src, want string }{
+	{"pairs", `mem 128M
 mount xfs /mnt/data 1G
 mount tmpfs /dev/shm 64M
 
@@ -38,7 +36,7 @@ main: pwrite(r0, 4K, 8K, token=2)
 main: pwrite(r1, 4K, 8K, token=1)
 main: close(r0)
 `},
-		{"address arithmetic and precedence", `main: r0 = mmap(1M, rw)
+	{"address arithmetic and precedence", `main: r0 = mmap(1M, rw)
 repeat 3 as i {
 main: madvise(r0 + i*16K + 4K, 12K, dontneed)
 main: touch(r0+2*i*i+1, 1, write, token=i+1*2)
@@ -51,7 +49,7 @@ main: touch(r0+3, 1, write, token=3)
 main: madvise(r0+36K, 12K, dontneed)
 main: touch(r0+9, 1, write, token=4)
 `},
-		{"nested, without an index, minus and durations", `repeat 2 as i {
+	{"nested, without an index, minus and durations", `repeat 2 as i {
 repeat 2 {
 repeat 2 as j {
 a: pwrite(3, 4K, i*8K - j*4K, token = 10 - i - j)
@@ -70,7 +68,7 @@ a: pwrite(3, 4K, 8K, token=9)
 a: pwrite(3, 4K, 4K, token=8)
 a: sleep(10001us)
 `},
-		{"constant arithmetic outside a loop; a lone index; -i", `main: r0 = mmap(4K+4K, rw)
+	{"constant arithmetic outside a loop; a lone index; -i", `main: r0 = mmap(4K+4K, rw)
 main: touch(4K*2, 1, read)
 repeat 2 as k {
 main: close(k)
@@ -83,7 +81,7 @@ main: pwrite(3, 4K, 0)
 main: close(1)
 main: pwrite(3, 4K, -1)
 `},
-		{"an index named like a word stays that word where a word is wanted", `main: r0 = mmap(8K, rw)
+	{"an index named like a word stays that word where a word is wanted", `main: r0 = mmap(8K, rw)
 repeat 2 as write {
 main: touch(r0+write*4K, 4K, write)
 }
@@ -91,7 +89,7 @@ main: touch(r0+write*4K, 4K, write)
 main: touch(r0, 4K, write)
 main: touch(r0+4K, 4K, write)
 `},
-		{"comments go with the first pass", `# program
+	{"comments go with the first pass", `# program
 mem 128M
 
 # above the loop
@@ -114,8 +112,13 @@ main: sleep(2ms)
 # on the closing line
 main: exit()
 `},
-	}
-	for _, tc := range cases {
+}
+
+// TestRepeatExpand: a repeat block is expanded at parse time into
+// ordinary calls, one copy of its body per pass with the index bound;
+// Print writes the flat expansion, which parses back to an equal program.
+func TestRepeatExpand(t *testing.T) {
+	for _, tc := range repeatCases {
 		p, err := Parse("t.prog", []byte(tc.src))
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
@@ -170,6 +173,11 @@ func TestRepeatErrorsOnce(t *testing.T) {
 			"t.prog:2:12: fork(c): task c already exists", "t.prog:3:1: c: call after exit() at 3:1"}},
 		{"repeat 4 as i {\nmain: alloc_pages(i*30, 0)\n}\nmain: frob()\n", []string{
 			"t.prog:2:19: alloc_pages: order: i*30 = 90 out of range 0..63 (in the pass with i=3)", `t.prog:4:7: unknown call "frob"`}},
+	}
+	body := strings.Repeat("main: frob()\n", 30)
+	_, err := Parse("t.prog", []byte("repeat 2 {\n"+body+"}\n"))
+	if list, _ := err.(ErrorList); len(list) != maxErrors {
+		t.Errorf("30 bad lines in a body: %d errors, want %d", len(list), maxErrors)
 	}
 	for _, tc := range cases {
 		_, err := Parse("t.prog", []byte(tc.src))
