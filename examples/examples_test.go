@@ -120,7 +120,7 @@ func calls(p *prog.Program, task, name string) []int {
 
 func TestList(t *testing.T) {
 	list := List()
-	want := []string{"compaction", "file-server", "fork-cow", "swap-thrash"}
+	want := []string{"compaction", "file-server", "fork-cow", "seed-writeback", "swap-thrash"}
 	var names []string
 	for _, e := range list {
 		names = append(names, e.Name)
@@ -165,7 +165,7 @@ func TestDescription(t *testing.T) {
 // TestExamples runs every example with the generic checks; the examples
 // with checks of their own are run by their own tests.
 func TestExamples(t *testing.T) {
-	special := map[string]bool{"file-server": true, "swap-thrash": true, "compaction": true, "fork-cow": true}
+	special := map[string]bool{"file-server": true, "swap-thrash": true, "compaction": true, "fork-cow": true, "seed-writeback": true}
 	for _, e := range List() {
 		if special[e.Name] {
 			continue
@@ -308,5 +308,82 @@ func TestForkCOW(t *testing.T) {
 	vm := vmstat(t, res)
 	if vm["pgfault"] != 2048 {
 		t.Errorf("pgfault %d, want 2048 (1024 + 2 * 512 copy-on-write faults)", vm["pgfault"])
+	}
+}
+
+// seed-writeback: the founding case. On v3.16-rc1 (its header's kernel)
+// direct reclaim's ->writepage WARNs on a dirty xfs page that compaction
+// made PageSwapBacked, NR_SHMEM goes below zero, and the run fails; on the
+// fixed kernels, and on v3.15, the same calls run clean. It is
+// kernel.SeedWorkload("shmem", true) on SeedConfig("v3.16-rc1", nil,
+// "xfs", true), written as a program with repeat loops.
+func TestSeedWriteback(t *testing.T) {
+	e := lookup(t, "seed-writeback")
+	p, err := prog.Parse(e.Name+".prog", e.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, err := prog.Parse("printed", prog.Print(p)); err != nil || !prog.Equal(p, q) {
+		t.Fatalf("the printed program does not parse back equal: %v", err)
+	}
+	// The machine is SeedConfig's.
+	cfg := p.Config()
+	want := kernel.SeedConfig("v3.16-rc1", nil, "xfs", true)
+	if cfg.MemBytes != want.MemBytes || cfg.SwapBytes != want.SwapBytes || cfg.Kernel != want.Kernel || len(cfg.Patches) != 0 ||
+		cfg.CPUs != want.CPUs || cfg.Nodes != want.Nodes || cfg.Seed != want.Seed || cfg.Policy != want.Policy ||
+		!slices.Equal(cfg.Mounts, want.Mounts) {
+		t.Errorf("config %+v, want %+v", cfg, want)
+	}
+	// The calls are SeedWorkload's: 4 + 2*128 + 1 + 3072 + 6.
+	if got, want := len(p.Calls), 4+2*kernel.SeedPairs+1+3072+6; got != want {
+		t.Errorf("%d calls, want %d", got, want)
+	}
+	if tasks := p.Tasks(); !slices.Equal(tasks, []string{"trinity-c61", "trinity-c62"}) {
+		t.Errorf("tasks %v", tasks)
+	}
+	warn := regexp.MustCompile(`WARNING: CPU: \d+ PID: \d+ at fs/xfs/xfs_aops.c:971 xfs_vm_writepage\+`)
+	res, err := prog.Run(p, prog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := res.Machine.Log.String()
+	if !warn.MatchString(log) || !strings.Contains(log, "shrink_page_list+") {
+		t.Errorf("v3.16-rc1: no WARN from xfs_vm_writepage in direct reclaim:\n%s", log)
+	}
+	if len(res.Invariants) == 0 || !strings.Contains(strings.Join(res.Invariants, "\n"), "NR_SHMEM -") {
+		t.Errorf("v3.16-rc1: invariants %q, want NR_SHMEM below zero", res.Invariants)
+	}
+	if !res.Failed() {
+		t.Errorf("v3.16-rc1: the run did not fail")
+	}
+	for i, cr := range res.Calls {
+		if !cr.Executed || cr.Errno != "" {
+			t.Errorf("v3.16-rc1: %s: executed %v, errno %q", p.CallString(i), cr.Executed, cr.Errno)
+		}
+	}
+	// The same behaviour as the Go workload: the same kernel log, the same
+	// /proc/vmstat.
+	m, err := kernel.Boot(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	kernel.NewSeedWorkload("shmem", true).Spawn(m)
+	m.Run(0)
+	if goLog := m.Log.String(); goLog != log {
+		t.Errorf("the kernel logs of the program and of kernel.SeedWorkload differ:\n%s\n----\n%s", log, goLog)
+	}
+	progVM, _ := res.Machine.Proc("/proc/vmstat")
+	goVM, _ := m.Proc("/proc/vmstat")
+	if progVM != goVM {
+		t.Errorf("/proc/vmstat after the program and after kernel.SeedWorkload differ")
+	}
+	for _, k := range []string{"v3.16", "v4.5", "v3.15"} {
+		t.Run(k, func(t *testing.T) {
+			_, res := run(t, e, prog.Options{Override: func(c *kernel.Config) { c.Kernel = k }})
+			if log := res.Machine.Log.String(); strings.Contains(log, "WARNING") {
+				t.Errorf("%s: WARN:\n%s", k, log)
+			}
+		})
 	}
 }

@@ -13,8 +13,8 @@ import (
 // Built-in examples: a machine, a workload and the /proc files worth
 // looking at afterwards. A workload is Go code: some stand for a driver
 // calling the page allocator directly, as alloc_pages/__free_pages users
-// do; the founding case (seed.go) loops over hundreds of calls, which the
-// program language (package prog) has no construct for.
+// do. The examples written in the program language, among them the
+// founding case (seed-writeback), are in package examples.
 
 // Example is one built-in example.
 type Example struct {
@@ -62,7 +62,6 @@ var examples = []Example{
 		Workload: writebackWorkload,
 		IdleNS:   40e9,
 	},
-	seedExample(),
 	{
 		Name: "double-free",
 		Description: "a buggy driver frees the same page twice; with CONFIG_DEBUG_VM the second " +

@@ -10,8 +10,12 @@ import (
 // The founding case's workload (../shared/seed, docs/writeback-regression.md):
 // ordinary system calls that, on v3.16-rc1, leave a dirty xfs or ext4 page
 // PageSwapBacked after compaction, so that direct reclaim hands it to the
-// filesystem's ->writepage. Nothing in the model refers to it; the
-// seed-writeback example and kernel/seed_test.go run it.
+// filesystem's ->writepage. Nothing in the model refers to it;
+// kernel/seed_test.go runs it. The seed-writeback example
+// (examples/seed-writeback.prog) is the same calls, in the program
+// language, for SeedWorkload("shmem", true) on
+// SeedConfig("v3.16-rc1", nil, "xfs", true): a change to one should be
+// made to the other.
 
 // Sizes of the workload, chosen for a 128 MiB machine.
 const (
@@ -162,17 +166,4 @@ func (w *SeedWorkload) Spawn(m *Machine) {
 			w.After(p, dfd)
 		}
 	})
-}
-
-// seedExample is the seed-writeback example: the shmem case on xfs.
-func seedExample() Example {
-	return Example{
-		Name: "seed-writeback",
-		Description: "the founding case (docs/writeback-regression.md): on v3.16-rc1 compaction hands a failed " +
-			"shmem migration's PG_swapbacked newpage to a dirty xfs page, and direct reclaim's ->writepage WARNs; " +
-			"try --kernel v3.15, v3.16 or v4.5, or --patch +debug-put-new-page-check",
-		Config:   SeedConfig("v3.16-rc1", nil, "xfs", true),
-		Proc:     []string{"/proc/meminfo", "/proc/vmstat"},
-		Workload: func(m *Machine) { NewSeedWorkload("shmem", true).Spawn(m) },
-	}
 }

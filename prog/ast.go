@@ -11,6 +11,10 @@
 // machine from its header and runs every task's calls concurrently under
 // the machine's scheduler. Print(Parse(text)) is canonical and
 // Parse(Print(p)) equals p (Equal: positions are not compared).
+//
+// A repeat block (repeat 128 as i { ... }, repeat.go) is syntactic sugar:
+// Parse expands it into ordinary calls, so Program.Calls is always a flat
+// list, and Print writes the expansion.
 package prog
 
 import (
@@ -41,7 +45,7 @@ type Program struct {
 	// that are not directly above it, and those on header lines.
 	Doc     []string
 	Header  Header
-	Calls   []*Call
+	Calls   []*Call  // flat: a repeat block is expanded by Parse
 	Trailer []string // comments after the last call
 }
 

@@ -10,7 +10,9 @@ import (
 
 // FuzzParse feeds the parser arbitrary text. It must never panic, and a
 // program it accepts must round-trip: Print's text parses to an equal
-// program, which prints the same text again.
+// program, which prints the same text again. The seeds include loops and
+// arithmetic (testdata/repeat.prog, repeatCases, the repeat cases of
+// parseErrorCases).
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.prog")
 	for _, file := range files {
@@ -21,6 +23,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(src)
 	}
 	for _, tc := range parseErrorCases {
+		f.Add([]byte(tc.src))
+	}
+	for _, tc := range repeatCases {
 		f.Add([]byte(tc.src))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {

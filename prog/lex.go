@@ -18,7 +18,7 @@ const (
 	tNum                  // [0-9][A-Za-z0-9_]*: 42, 0x1000, 4K, 10ms
 	tStr                  // "a Go string"
 	tPath                 // /bare/path
-	tPunct                // ( ) , = : + - |
+	tPunct                // ( ) , = : + - | * { }
 )
 
 type token struct {
@@ -101,7 +101,7 @@ func lexLine(line string) (toks []token, comment string, hasComment bool, err *l
 			v, _ := strconv.Unquote(q)
 			i += len(q)
 			toks = append(toks, token{kind: tStr, text: q, val: v, col: start + 1})
-		case strings.IndexByte("(),=:+-|", c) >= 0:
+		case strings.IndexByte("(),=:+-|*{}", c) >= 0:
 			i++
 			toks = append(toks, token{kind: tPunct, text: line[start:i], col: start + 1})
 		default:

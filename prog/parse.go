@@ -13,7 +13,9 @@ import (
 // maxErrors bounds how many problems one Parse reports.
 const maxErrors = 20
 
-// Parse reads a program. file names it in error messages. The error, if
+// Parse reads a program. file names it in error messages. Repeat blocks
+// are expanded into calls as they are read (repeat.go), and arithmetic
+// arguments evaluated. The error, if
 // any, is an ErrorList: every syntax error (up to 20), or, for a program
 // without syntax errors, every problem Validate finds.
 func Parse(file string, src []byte) (*Program, error) {
@@ -29,6 +31,9 @@ func Parse(file string, src []byte) (*Program, error) {
 		ps.prog.Trailer = append(ps.prog.Trailer, ps.pending...)
 	} else {
 		ps.prog.Doc = append(ps.prog.Doc, ps.pending...)
+	}
+	for _, l := range ps.loops {
+		ps.errorf(l.pos, "end the loop's body with } on a line of its own", "repeat without a closing }")
 	}
 	ps.finishUndefined()
 	if len(ps.errs) > 0 {
@@ -71,6 +76,9 @@ type parser struct {
 	resNames  map[string]int // source name -> resource number (-1: its line was bad)
 	resSrc    []string       // resource number -> source name
 	undefined []undefinedRef
+
+	loops []*loop   // the repeat blocks being read, outermost first
+	env   []binding // the indexes of the loops being expanded
 }
 
 type undefinedRef struct {
@@ -100,6 +108,10 @@ func (ps *parser) line(ln int, text string) {
 		ps.errorf(Pos{ln, lerr.col}, lerr.hint, "%s", lerr.msg)
 		return
 	}
+	if len(ps.loops) > 0 {
+		ps.bodyLine(ln, toks, comment, hasComment)
+		return
+	}
 	if len(toks) == 0 {
 		if hasComment {
 			ps.pending = append(ps.pending, comment)
@@ -111,6 +123,19 @@ func (ps *parser) line(ln int, text string) {
 		}
 		return
 	}
+	switch {
+	case isRepeatLine(toks):
+		ps.openLoop(ln, toks, comment, hasComment)
+	case toks[0].is("}"):
+		ps.errorf(Pos{ln, toks[0].col}, "a loop is repeat N as i {, its body, then }", "} without a repeat")
+	default:
+		ps.statement(ln, toks, comment, hasComment)
+	}
+}
+
+// statement parses a line that is not a comment, a blank or part of a
+// loop's syntax: a call or a header directive.
+func (ps *parser) statement(ln int, toks []token, comment string, hasComment bool) {
 	if toks[0].kind == tIdent && len(toks) > 1 && toks[1].is(":") {
 		ps.call(ln, toks, comment, hasComment)
 		return
@@ -134,6 +159,10 @@ func (ps *parser) directive(ln int, toks []token, comment string, hasComment boo
 			hint = "a call needs the task that makes it: main: " + kw.text + "(...)"
 		}
 		ps.errorf(pos, hint, "unknown directive %q", kw.text)
+		return
+	}
+	if len(ps.env) > 0 {
+		ps.errorf(pos, "the header (mem, cpus, mount, ...) comes before the first call; a repeat body holds calls", "header directive %s inside a repeat body", kw.text)
 		return
 	}
 	if ps.seenCall {
@@ -413,9 +442,12 @@ type rawArg struct {
 	vcol  int     // of its value
 	neg   bool    // -N
 	parts []token // terms joined by |
-	plus  *token  // rN+SIZE
-	str   *token  // a string or a bare path
-	end   int     // column just past the argument
+	// expr is an argument written as arithmetic (rN+SIZE, i*4K,
+	// r0+i*16K+4K): operands at even positions, operators between them;
+	// nil for a plain value. A lone loop index is an expr too.
+	expr []token
+	str  *token // a string or a bare path
+	end  int    // column just past the argument
 }
 
 func (ps *parser) call(ln int, toks []token, comment string, hasComment bool) {
@@ -438,6 +470,11 @@ func (ps *parser) call(ln int, toks []token, comment string, hasComment bool) {
 		}
 		c.Def = true
 		i += 2
+		if len(ps.env) > 0 {
+			fail(def.col, "define the resource before the repeat; each pass would define it again", "%s defined inside a repeat body", def.text)
+			ps.defineBad(def.text)
+			return
+		}
 	}
 	if i >= len(toks) {
 		col := toks[len(toks)-1].col + len(toks[len(toks)-1].text)
@@ -498,6 +535,20 @@ func (ps *parser) call(ln int, toks []token, comment string, hasComment bool) {
 		ps.resSrc = append(ps.resSrc, def.text)
 	}
 	ps.prog.Calls = append(ps.prog.Calls, c)
+}
+
+// resRef reads a reference to a resource, recording it as undefined if
+// no earlier line defines it.
+func (ps *parser) resRef(ln int, t token) (Arg, error) {
+	n, known := ps.resNames[t.text]
+	if !known {
+		ps.undefined = append(ps.undefined, undefinedRef{t.text, Pos{ln, t.col}})
+		return Arg{}, errConvert
+	}
+	if n < 0 {
+		return Arg{}, errConvert // its own line was bad
+	}
+	return Arg{Kind: ArgRes, Res: n}, nil
 }
 
 // defineBad records a resource whose defining line failed to parse, so
@@ -578,9 +629,24 @@ func (ps *parser) rawArgs(ln int, toks []token, i int, sig *Syscall) ([]rawArg, 
 		}
 		t := toks[i]
 		ra.vcol = t.col
+		operand := func(t token) bool {
+			if t.kind == tNum {
+				return true
+			}
+			_, isIndex := ps.index(t.text)
+			return t.kind == tIdent && isIndex
+		}
+		// i-1 is one name (names hold -): say so when i is an index.
+		if t.kind == tIdent {
+			if j := strings.IndexByte(t.text, '-'); j > 0 {
+				if _, isIndex := ps.index(t.text[:j]); isIndex {
+					return fail(t.col, "a name may hold -, so put blanks around a minus: "+t.text[:j]+" - "+t.text[j+1:], "undefined index %q", t.text)
+				}
+			}
+		}
 		switch {
 		case t.is("-"):
-			if i+1 >= len(toks) || toks[i+1].kind != tNum {
+			if i+1 >= len(toks) || !operand(toks[i+1]) {
 				return fail(t.col, sig.Usage(), "expected a number after -")
 			}
 			ra.neg = true
@@ -597,18 +663,30 @@ func (ps *parser) rawArgs(ln int, toks []token, i int, sig *Syscall) ([]rawArg, 
 				ra.parts = append(ra.parts, toks[i+1])
 				i += 2
 			}
-			if len(ra.parts) == 1 && t.kind == tIdent && i < len(toks) && toks[i].is("+") {
-				if i+1 >= len(toks) || toks[i+1].kind != tNum {
-					return fail(toks[i].col, "an address is rN, rN+OFFSET or a number: r0+2M", "expected an offset after +")
-				}
-				pt := toks[i+1]
-				ra.plus = &pt
-				i += 2
-			}
 		case t.is(")") || t.is(","):
 			return fail(t.col, sig.Usage(), "missing argument")
 		default:
 			return fail(t.col, sig.Usage(), "unexpected %s in the arguments of %s", t.describe(), sig.Name)
+		}
+		// Arithmetic: operands joined by + - *; or a lone loop index.
+		if len(ra.parts) == 1 && ra.str == nil {
+			first := ra.parts[0]
+			if i < len(toks) && isOp(toks[i]) {
+				ra.expr = []token{first}
+				for i < len(toks) && isOp(toks[i]) {
+					op := toks[i]
+					if i+1 >= len(toks) || toks[i+1].kind != tIdent && toks[i+1].kind != tNum {
+						if op.is("+") && len(ra.expr) == 1 && isResName(first.text) {
+							return fail(op.col, "an address is rN, rN+OFFSET or a number: r0+2M", "expected an offset after +")
+						}
+						return fail(op.col, "arithmetic joins numbers and indexes with +, - and *: r0+i*16K+4K", "expected a number after %s", op.text)
+					}
+					ra.expr = append(ra.expr, op, toks[i+1])
+					i += 2
+				}
+			} else if _, isIndex := ps.index(first.text); first.kind == tIdent && isIndex {
+				ra.expr = []token{first}
+			}
 		}
 		last := toks[i-1]
 		ra.end = last.col + len(last.text)
@@ -650,7 +728,7 @@ func (ps *parser) bind(ln int, raws []rawArg, closeCol int, sig *Syscall) ([]Arg
 			j = n
 			n++
 		case ra.key == "":
-			if len(ra.parts) == 1 && !ra.neg && ra.plus == nil && ra.parts[0].kind == tIdent {
+			if len(ra.parts) == 1 && !ra.neg && len(ra.expr) <= 1 && ra.parts[0].kind == tIdent {
 				if k := sig.param(ra.parts[0].text); k >= 0 && sig.Params[k].Kind == KindBool {
 					j = k
 					break
@@ -705,28 +783,32 @@ func (ps *parser) convert(ln int, ra rawArg, p Param, sig *Syscall) (Arg, error)
 		ps.errorf(Pos{ln, col}, hint, sig.Name+": "+p.Name+": "+format, args...)
 		return Arg{}, errConvert
 	}
+	if ra.expr != nil {
+		switch {
+		case exprKind(p.Kind) && !(p.Kind == KindFD && len(ra.expr) == 1 && isResName(ra.expr[0].text)):
+			return ps.convertExpr(ln, ra, p, sig)
+		case len(ra.expr) > 1 || ra.neg:
+			hint := "arithmetic is for sizes, offsets, addresses, numbers, descriptors and durations"
+			if p.Kind == KindFD || p.Kind == KindPages {
+				return at(ra.col, hint, "expected a resource")
+			}
+			return at(ra.col, hint, "expected %s, not arithmetic", kindWhat(p.Kind))
+		}
+		// A lone name that is also a loop index, where a word is wanted:
+		// the word.
+	}
 	single := func(want string, hint string) (token, bool) {
 		if ra.str != nil {
 			at(ra.col, hint, "expected %s, got %s", want, ra.str.describe())
 			return token{}, false
 		}
-		if len(ra.parts) != 1 || ra.plus != nil {
+		if len(ra.parts) != 1 {
 			at(ra.col, hint, "expected %s", want)
 			return token{}, false
 		}
 		return ra.parts[0], true
 	}
-	resRef := func(t token) (Arg, error) {
-		n, known := ps.resNames[t.text]
-		if !known {
-			ps.undefined = append(ps.undefined, undefinedRef{t.text, Pos{ln, t.col}})
-			return Arg{}, errConvert
-		}
-		if n < 0 {
-			return Arg{}, errConvert // its own line was bad
-		}
-		return Arg{Kind: ArgRes, Res: n}, nil
-	}
+	resRef := func(t token) (Arg, error) { return ps.resRef(ln, t) }
 	switch p.Kind {
 	case KindSize, KindDuration:
 		hint := sizeHint
@@ -803,21 +885,7 @@ func (ps *parser) convert(ln int, ra rawArg, p Param, sig *Syscall) (Arg, error)
 			if !isResName(t.text) {
 				return at(t.col, hint, "expected an address, got %s", t.describe())
 			}
-			a, err := resRef(t)
-			if err != nil {
-				return a, err
-			}
-			if ra.plus != nil {
-				off, err := parseSize(ra.plus.text)
-				if err != nil {
-					return at(ra.plus.col, sizeHint, "bad offset %q", ra.plus.text)
-				}
-				a.Val = off
-			}
-			return a, nil
-		}
-		if ra.plus != nil {
-			return at(ra.plus.col, hint, "only a resource takes an offset")
+			return resRef(t)
 		}
 		v, err := parseSize(t.text)
 		if err != nil {
@@ -897,7 +965,7 @@ func (ps *parser) convert(ln int, ra rawArg, p Param, sig *Syscall) (Arg, error)
 		if p.Kind == KindGFP {
 			hint = gfpHint()
 		}
-		if ra.str != nil || ra.neg || ra.plus != nil {
+		if ra.str != nil || ra.neg {
 			return at(ra.col, hint, "expected flags")
 		}
 		var v uint64

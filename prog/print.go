@@ -9,7 +9,8 @@ import (
 
 // Print writes a program's canonical text: the header comments, the
 // header directives in a fixed order, a blank line, then each call with
-// the comments above it.
+// the comments above it. A program holds no loops (Parse expands them),
+// so a repeat block prints as the calls it stands for.
 func Print(p *Program) []byte { return []byte(p.String()) }
 
 // String is the program's canonical text.

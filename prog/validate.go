@@ -63,7 +63,14 @@ func (v *validator) errorf(pos Pos, call int, hint, format string, args ...any) 
 	if len(v.errs) >= maxErrors {
 		return
 	}
-	v.errs = append(v.errs, &Error{File: v.file, Pos: pos, Call: call, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	msg := fmt.Sprintf(format, args...)
+	for _, e := range v.errs {
+		// The calls a repeat expands to share their line: say it once.
+		if pos.IsValid() && e.Pos == pos && e.Msg == msg {
+			return
+		}
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Pos: pos, Call: call, Msg: msg, Hint: hint})
 }
 
 func validate(p *Program, file string, name func(int) string) ErrorList {

@@ -287,7 +287,9 @@ func TestJSON(t *testing.T) {
 		return code, r
 	}
 
-	code, r := parse("run", "--json", "--example", "seed-writeback", "--history", "0x2000")
+	// seed-writeback is a program example (examples/seed-writeback.prog):
+	// it prints no /proc file unless asked to.
+	code, r := parse("run", "--json", "--example", "seed-writeback", "--proc", "/proc/meminfo", "--history", "0x2000")
 	if code != 1 || len(r.Reports) != 1 || !strings.HasPrefix(r.Reports[0], "WARNING: CPU: 0 PID: 3 at fs/xfs/xfs_aops.c:971") {
 		t.Errorf("seed-writeback: exit %d, reports %q", code, r.Reports)
 	}
