@@ -145,3 +145,22 @@ func TestTruncateWaitsForWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestTruncateHolePage checks that truncate's zeroing of the tail of a
+// cached page that holds only zeroes (read in from a hole) leaves it a
+// page of zeroes, as the program's view of the file has it (the oracle
+// found a false data-integrity report here: zeroes written over zeroes
+// changed the page's content token).
+func TestTruncateHolePage(t *testing.T) {
+	m := bootWithDisks(t, sim.RoundRobin, 1)
+	m.Spawn("t", func(p *Process) {
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(fd, 256<<10, 64<<10, 5) // pages 0..63 are a hole
+		p.Pread(fd, 0, 16<<10)           // and now cached, zero-filled
+		if err := p.Ftruncate(fd, 4*mm.PAGE_SIZE-1); err != nil {
+			t.Error(err)
+		}
+		p.Pread(fd, 0, 16<<10)
+	})
+	finish(t, m)
+}

@@ -529,7 +529,7 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 		} else if int64(k[1]+1)<<mm.PAGE_SHIFT > size {
 			// The cut page's tail is zeroed: its content changed in a
 			// way the model tracks as a write of zeroes.
-			p.m.setFileShadow(k, mm.MixToken(p.m.fileShadow[k], mm.ZeroToken(size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE)), true)
+			p.m.setFileShadow(k, mm.ZeroSegmentToken(p.m.fileShadow[k], size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE), true)
 		}
 	}
 	return nil

@@ -202,9 +202,21 @@ func (s *System) TruncateInodePagesRange(m *AddressSpace, lstart, lend int64) {
 }
 
 // zeroUserSegment is zero_user_segment(): [from, to) of the page becomes
-// zeroes, which its content token records as a write of ZeroToken.
+// zeroes (ZeroSegmentToken).
 func (s *System) zeroUserSegment(pfn uint64, from, to int64) {
-	s.pages[pfn].data = MixToken(s.pages[pfn].data, ZeroToken(from, to))
+	s.pages[pfn].data = ZeroSegmentToken(s.pages[pfn].data, from, to)
+}
+
+// ZeroSegmentToken is the content token of a page that held old after
+// [from, to) of it is zeroed: a write of ZeroToken, except that zeroes
+// over a page of zeroes (token 0: a hole, a fresh page) leave it as it
+// was. Without that exception a page read from a hole and then cut by
+// truncate would differ from the hole the program's shadow still has.
+func ZeroSegmentToken(old uint64, from, to int64) uint64 {
+	if old == 0 {
+		return 0
+	}
+	return MixToken(old, ZeroToken(from, to))
 }
 
 // ZeroToken is the token of a write of zeroes over [from, to) of a page,
