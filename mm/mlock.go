@@ -155,6 +155,7 @@ func (s *System) __munlockIsolatedPage(pfn uint64) {
 // the page off the LRU; they will put it back where it belongs. A page
 // still marked unevictable is counted stranded.
 func (s *System) __munlockIsolationFailed(pfn uint64) {
+	s.Cover("__munlock_isolation_failed")
 	if s.pages[pfn].PageUnevictable() {
 		s.countVMEvent(UNEVICTABLE_PGSTRANDED)
 	} else {

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package fuzz
+
+import (
+	"math/rand"
+	"testing"
+
+	"pagesim/prog"
+)
+
+// BenchmarkFuzzExec measures what a campaign's worker does per program:
+// run it on a fresh machine with coverage on, turn the coverage into
+// features and check it with every oracle. "calls=20" runs generated
+// programs of about 20 calls on the fuzzer's machines (128M, the
+// smallest the model boots with one node); "boot" runs the same headers
+// with no calls, the baseline: a fresh machine booted, checked and
+// thrown away. Quote programs/s, and the ratio of the two ns/op.
+func BenchmarkFuzzExec(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	cfg := FuzzConfig
+	cfg.Kernel = "v3.16"
+	progs := make([]*prog.Program, 64)
+	for i := range progs {
+		progs[i] = Sanitize(Generate(r, cfg))
+	}
+	c := newCampaign(CampaignConfig{Kernel: cfg.Kernel})
+	run := func(b *testing.B, progs []*prog.Program) {
+		i := 0
+		for b.Loop() {
+			res, feats := c.exec(progs[i%len(progs)])
+			if res == nil || len(feats) == 0 {
+				b.Fatalf("program did not run:\n%s", progs[i%len(progs)])
+			}
+			Check(res)
+			i++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "programs/s")
+	}
+	b.Run("boot", func(b *testing.B) {
+		empty := make([]*prog.Program, len(progs))
+		for i, p := range progs {
+			empty[i] = &prog.Program{Header: p.Header}
+		}
+		run(b, empty)
+	})
+	b.Run("calls=20", func(b *testing.B) { run(b, progs) })
+}
