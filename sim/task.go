@@ -102,6 +102,10 @@ func (t *Task) String() string {
 // State returns the task's current state.
 func (t *Task) State() TaskState { return t.state }
 
+// Started reports whether the task has run at all: a task that has not
+// is at the start of its function, having done nothing.
+func (t *Task) Started() bool { return t.resume != nil || t.state == StateDead }
+
 // Scheduler returns the machine the task belongs to.
 func (t *Task) Scheduler() *Scheduler { return t.s }
 
