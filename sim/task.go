@@ -144,6 +144,7 @@ func (t *Task) Yield() {
 		// The decision and its side effects are the same, so this does not
 		// change any interleaving.
 		s.switches++
+		s.tick()
 		return
 	}
 	t.state = StateRunnable
