@@ -323,6 +323,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
+	opts.progress = newProgress(stderr, 0)
 	opts.setup(m)
 	if ex != nil && ex.Workload != nil {
 		ex.Workload(m)
@@ -341,6 +342,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pagesim run: --check=every checks after each call of a program; %s: checking at the end only\n", what)
 	}
 	res := m.Run(idleNS)
+	opts.progress.finish()
 	var inv []string
 	if opts.check != "off" && res.Oops == nil {
 		inv = m.MM.CheckInvariants()
@@ -372,11 +374,18 @@ func runProgram(path string, src []byte, dropMinFree bool, override func(*kernel
 		IdleNS:   idleNS,
 	}
 	opts.path = path
+	opts.progress = newProgress(stderr, len(p.Calls))
 	if opts.check == "every" {
 		opts.every = &everyCheck{}
-		po.AfterCall = opts.every.afterCall
+	}
+	if opts.every != nil || opts.progress != nil {
+		po.AfterCall = func(ev *prog.CallEvent) bool {
+			opts.progress.callDone(ev.Done)
+			return opts.every != nil && opts.every.afterCall(ev)
+		}
 	}
 	res, err := prog.Run(p, po)
+	opts.progress.finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "pagesim run: %s: %v\n", path, err)
 		return 2

@@ -26,14 +26,17 @@ type runOpts struct {
 	every *everyCheck
 	// path is the program's file, for reports.
 	path string
+	// progress is the progress line, nil unless stderr is a terminal.
+	progress *progress
 
 	tracer   *mm.Tracer
 	vmBefore map[string]int64 // /proc/vmstat right after boot
 }
 
-// setup prepares a booted machine before its workload runs: the tracer
-// and the page history.
+// setup prepares a booted machine before its workload runs: the tracer,
+// the page history and the progress line.
 func (o *runOpts) setup(m *kernel.Machine) {
+	o.progress.attach(m)
 	if len(o.traces) > 0 {
 		o.tracer = mm.NewTracer(o.traces)
 		m.MM.SetTracer(o.tracer)
