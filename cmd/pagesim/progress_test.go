@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/txtar"
+
 	"pagesim/kernel"
 )
 
@@ -154,17 +156,19 @@ func TestProgressRun(t *testing.T) {
 // seedProgram writes the founding case's program from check-every.txtar
 // to a file, and returns its path.
 func seedProgram(t *testing.T) string {
-	data, err := os.ReadFile("testdata/script/check-every.txtar")
+	a, err := txtar.ParseFile("testdata/script/check-every.txtar")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, src, ok := strings.Cut(string(data), "-- seed.prog --\n")
-	if !ok {
-		t.Fatal("no seed.prog in check-every.txtar")
+	for _, f := range a.Files {
+		if f.Name == "seed.prog" {
+			path := filepath.Join(t.TempDir(), f.Name)
+			if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}
 	}
-	path := filepath.Join(t.TempDir(), "seed.prog")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	t.Fatal("no seed.prog in check-every.txtar")
+	return ""
 }

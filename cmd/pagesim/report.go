@@ -282,7 +282,11 @@ func (r *runReport) writeSummary(w io.Writer) {
 		fmt.Fprintf(w, "  %s\n", t)
 	}
 	if e := r.EveryCheck; e != nil {
-		fmt.Fprintf(w, "invariant checks after calls: %d (%d calls returned while another task was in the kernel)\n", e.Checks, e.Deferred)
+		calls := "calls"
+		if e.Deferred == 1 {
+			calls = "call"
+		}
+		fmt.Fprintf(w, "invariant checks after calls: %d (%d %s returned while another task was in the kernel)\n", e.Checks, e.Deferred, calls)
 	}
 	if b := r.EveryCheck; b != nil && b.BrokenAfter != nil {
 		fmt.Fprintf(w, "invariant violations: %d, after line %d: %s\n", len(r.Invariants), b.BrokenAfter.Line, b.BrokenAfter.Trace)
