@@ -35,6 +35,19 @@ type bdiWriteback struct {
 	backgroundRequested  bool
 	delayedWake          bool
 	task                 *sim.Task
+	// idle: the worker is waiting for work, not writing back.
+	idle bool
+}
+
+// FlushersIdle reports whether every writeback worker is waiting for work,
+// not in the middle of writing pages back.
+func (f *FS) FlushersIdle() bool {
+	for _, sb := range f.supers {
+		if sb.wb != nil && !sb.wb.idle {
+			return false
+		}
+	}
+	return true
 }
 
 // StartBackgroundWriteback is bdi_start_background_writeback().
@@ -63,7 +76,7 @@ func (wb *bdiWriteback) remove(ino *Inode) {
 
 // startFlusher starts the device's writeback worker.
 func (f *FS) startFlusher(sb *SuperBlock) {
-	wb := &bdiWriteback{sb: sb}
+	wb := &bdiWriteback{sb: sb, idle: true} // idle until it first wakes
 	wb.wait.Name = "bdi_writeback:" + sb.Dev.Name
 	sb.wb = wb
 	sb.BDI.Flusher = wb
@@ -73,11 +86,13 @@ func (f *FS) startFlusher(sb *SuperBlock) {
 			// v3.16 queues the periodic (kupdate) wakeup only while
 			// dirty_writeback_centisecs is nonzero: 0 turns it off, and
 			// the worker then runs only when woken.
+			wb.idle = true
 			if interval := int64(f.Sys.Dirty().DirtyWritebackCentisecs) * 1e7; interval > 0 {
 				t.WaitTimeout(&wb.wait, interval)
 			} else {
 				t.Wait(&wb.wait)
 			}
+			wb.idle = false
 			f.wbDoWriteback(wb)
 		}
 	})

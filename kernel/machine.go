@@ -267,6 +267,15 @@ func (m *Machine) Quiesce() (res Result) {
 	return Result{}
 }
 
+// DaemonsIdle reports whether the kernel threads are idle: every kswapd in
+// its sleep (holding no isolated pages) and every flusher waiting for work
+// (not in the middle of writing a page back). With the user processes
+// also stopped outside the kernel (Process.Quiet, or not started), the
+// invariant checker's answer is exact.
+func (m *Machine) DaemonsIdle() bool {
+	return m.MM.KswapdIdle() && m.FS.FlushersIdle()
+}
+
 // Proc reads a /proc file.
 func (m *Machine) Proc(path string) (string, error) { return m.MM.ReadProc(path) }
 

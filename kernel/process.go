@@ -32,6 +32,23 @@ type Process struct {
 	mapped map[uint64]*fs.File
 	parent *sim.Task
 	exited bool
+	// quiet is set while the process sleeps holding no kernel state in
+	// flight (see Quiet).
+	quiet bool
+}
+
+// Quiet reports whether the process is asleep at a point where it holds no
+// kernel state in flight: in sleep(), or in pin() holding its pins (which
+// the invariant checker counts). Anywhere else a process that is not
+// running may be stopped inside a system call, with pages isolated,
+// locked or half set up, where the invariants need not hold.
+func (p *Process) Quiet() bool { return p.quiet }
+
+// quietSleep runs sleep with Quiet set.
+func (p *Process) quietSleep(sleep func()) {
+	p.quiet = true
+	defer func() { p.quiet = false }()
+	sleep()
 }
 
 // Errnos the system calls return, as Linux does.
@@ -318,7 +335,7 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 	n := (addr+length+mm.PAGE_SIZE-1)/mm.PAGE_SIZE - addr/mm.PAGE_SIZE
 	pfns, err := p.m.MM.GetUserPages(p.MM, addr, n, write)
 	if err == nil {
-		p.Task.Sleep(holdNS)
+		p.quietSleep(func() { p.Task.Sleep(holdNS) })
 	}
 	p.m.MM.PutUserPages(pfns)
 	if err != nil {

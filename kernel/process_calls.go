@@ -40,7 +40,7 @@ func (p *Process) Sleep(ns int64) error {
 	if p.dying() {
 		return EINTR
 	}
-	p.Task.SleepInterruptible(ns)
+	p.quietSleep(func() { p.Task.SleepInterruptible(ns) })
 	if p.dying() {
 		return EINTR
 	}

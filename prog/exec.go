@@ -3,6 +3,7 @@
 package prog
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,34 @@ type Options struct {
 	IdleNS int64
 	// Strace, when set, gets a line per call as it returns (Result.Trace).
 	Strace io.Writer
+	// AfterCall, when set, is called after each call returns (after
+	// Strace gets its line), on the task that made the call, inside the
+	// simulation: no other task runs and the clock stands still until it
+	// returns, so it may read the machine (run the invariant checker, read
+	// the clock), but it must not sleep. Returning true stops the machine
+	// there: every task is unwound and Run returns with
+	// Result.Stopped set.
+	AfterCall func(ev *CallEvent) (stop bool)
+}
+
+// CallEvent is a call that has just returned, as Options.AfterCall sees
+// it.
+type CallEvent struct {
+	Machine *kernel.Machine
+	Index   int   // the call's number in Program.Calls
+	Call    *Call // the call; Call.Pos.Line is its line in the program
+	Result  *CallResult
+	Trace   string // the call's trace line (as in Result.Trace)
+	// Done counts the calls that have returned, this one included.
+	Done int
+	// Quiet says whether every other task is stopped where it holds no
+	// kernel state in flight: each other task of the program has not
+	// started, has exited, or sleeps in sleep() or holding its pins in
+	// pin(); kswapd sleeps (no isolated pages) and the flushers wait for
+	// work. Any other task might be stopped inside a system call, with
+	// pages isolated from their LRU, locked or half set up. With Quiet
+	// the invariant checker's answer is exact, as at the end of a run.
+	Quiet bool
 }
 
 // CallResult is what one call did.
@@ -61,8 +90,12 @@ type Result struct {
 	// written (DESIGN §7).
 	DataIntegrityErrors int
 	// Invariants lists invariant violations found after the run (not
-	// checked after an oops).
+	// checked after an oops, or after Options.AfterCall stopped the run).
 	Invariants []string
+	// Stopped says that Options.AfterCall stopped the run, after call
+	// StoppedAfter (its index in Program.Calls).
+	Stopped      bool
+	StoppedAfter int
 }
 
 // Failed says whether the run found a problem: an oops, a model failure,
@@ -138,10 +171,12 @@ func Run(p *Program, opts Options) (*Result, error) {
 	r := newRunner(p, m, opts)
 	for _, name := range r.topLevel() {
 		ctx := &taskCtx{name: name, vals: make([]resVal, r.nres), pos: map[int]*int64{}}
-		m.Spawn(name, func(proc *kernel.Process) {
+		proc := m.Spawn(name, func(proc *kernel.Process) {
 			ctx.proc = proc
 			r.runTask(ctx)
 		})
+		ctx.task = proc.Task
+		r.tasks = append(r.tasks, ctx)
 	}
 	kres := m.Run(0)
 	if !kres.Failed() && opts.IdleNS > 0 {
@@ -149,13 +184,25 @@ func Run(p *Program, opts Options) (*Result, error) {
 	}
 	res := r.res
 	res.Machine = m
-	res.Kernel = kres
 	res.DataIntegrityErrors = m.DataIntegrityErrors
-	if kres.Oops == nil {
+	if r.stoppedAfter >= 0 {
+		res.Stopped, res.StoppedAfter = true, r.stoppedAfter
+		// The machine stopped because AfterCall asked: not a failure.
+		var se *sim.StopError
+		if errors.As(kres.Err, &se) && se.Reason == stopReason {
+			kres.Err = nil
+		}
+	}
+	res.Kernel = kres
+	if kres.Oops == nil && r.stoppedAfter < 0 {
 		res.Invariants = m.MM.CheckInvariants()
 	}
 	return res, nil
 }
+
+// stopReason is the machine's stop reason when Options.AfterCall stops
+// the run.
+const stopReason = "stopped after a call by the caller of prog.Run"
 
 type runner struct {
 	p      *Program
@@ -166,6 +213,12 @@ type runner struct {
 	lines  map[string][]int // task -> its calls, in order
 	defRes []int            // call -> the resource it defines, or -1
 	resDef []int            // resource -> the call that defines it
+	// tasks holds every task the program has started (for Quiet).
+	tasks []*taskCtx
+	// done counts the calls that have returned; stoppedAfter is the call
+	// after which AfterCall stopped the run, or -1.
+	done         int
+	stoppedAfter int
 }
 
 type resVal struct {
@@ -178,13 +231,14 @@ type resVal struct {
 // the children that inherit it, as the open file description is).
 type taskCtx struct {
 	name string
+	task *sim.Task // set when the task is created
 	proc *kernel.Process
 	vals []resVal
 	pos  map[int]*int64
 }
 
 func newRunner(p *Program, m *kernel.Machine, opts Options) *runner {
-	r := &runner{p: p, m: m, opts: opts, res: &Result{Calls: make([]CallResult, len(p.Calls))}, lines: map[string][]int{}}
+	r := &runner{p: p, m: m, opts: opts, res: &Result{Calls: make([]CallResult, len(p.Calls))}, lines: map[string][]int{}, stoppedAfter: -1}
 	for i, c := range p.Calls {
 		r.lines[c.Task] = append(r.lines[c.Task], i)
 		if c.Def {
@@ -245,6 +299,31 @@ func (r *runner) exec(ctx *taskCtx, i int) {
 	if r.opts.Strace != nil {
 		fmt.Fprintln(r.opts.Strace, line)
 	}
+	r.done++
+	if r.opts.AfterCall != nil {
+		ev := &CallEvent{Machine: r.m, Index: i, Call: c, Result: cr, Trace: line, Done: r.done, Quiet: r.quiet(ctx)}
+		if r.opts.AfterCall(ev) {
+			r.stoppedAfter = i
+			r.m.Sched.Stop(stopReason) // does not return
+		}
+	}
+}
+
+// quiet is CallEvent.Quiet for a call of cur that has just returned.
+func (r *runner) quiet(cur *taskCtx) bool {
+	if !r.m.DaemonsIdle() {
+		return false
+	}
+	for _, ctx := range r.tasks {
+		t := ctx.task
+		if ctx == cur || !t.Started() || t.State() == sim.StateDead {
+			continue
+		}
+		if ctx.proc == nil || !ctx.proc.Quiet() {
+			return false
+		}
+	}
+	return true
 }
 
 func formatRet(call string, cr *CallResult) string {
@@ -408,6 +487,8 @@ func (r *runner) do(ctx *taskCtx, c *Call, i int) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
+		child.task = cp.Task
+		r.tasks = append(r.tasks, child)
 		return int64(cp.Task.PID), nil
 	case "exit":
 		p.Exit()

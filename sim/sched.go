@@ -69,6 +69,10 @@ type Scheduler struct {
 	// check of run).
 	stallAt       int64
 	stallSwitches uint64
+	// tickFn is SetTick's function, due when switches reaches tickNext.
+	tickFn    func()
+	tickEvery uint64
+	tickNext  uint64
 }
 
 // NewScheduler returns a scheduler for a machine with ncpus CPUs, reading
@@ -92,6 +96,32 @@ func NewScheduler(clock *Clock, rng *Rand, ncpus int, policy Policy) *Scheduler 
 		policy:    policy,
 		limit:     math.MaxInt64,
 		yieldCost: DefaultYieldCost,
+		tickNext:  math.MaxUint64,
+	}
+}
+
+// SetTick arranges for fn to be called once every n task switches (as
+// Switches counts them, Yields that keep the CPU included), between steps
+// of the machine: on the scheduler side after a task has handed the CPU
+// back, or on the running task at a Yield. Either way nothing else runs
+// meanwhile, so fn may read the machine (the clock, the task list) without
+// a data race, where reading it from another goroutine would be one. fn
+// must not sleep, spawn, stop or otherwise change the machine: it is for
+// observers, such as a progress report that looks at host time every n
+// switches. A nil fn (or n of 0) removes the tick.
+func (s *Scheduler) SetTick(n uint64, fn func()) {
+	if fn == nil || n == 0 {
+		s.tickFn, s.tickEvery, s.tickNext = nil, 0, math.MaxUint64
+		return
+	}
+	s.tickFn, s.tickEvery, s.tickNext = fn, n, s.switches+n
+}
+
+// tick calls the SetTick function if it is due.
+func (s *Scheduler) tick() {
+	if s.switches >= s.tickNext {
+		s.tickNext = s.switches + s.tickEvery
+		s.tickFn()
 	}
 }
 
@@ -299,6 +329,7 @@ func (s *Scheduler) run(limit int64, waitUsers bool) (err error) {
 				ok = true
 				panic(p)
 			}
+			s.tick()
 			continue
 		}
 		// Idle: jump to the next event.

@@ -118,6 +118,10 @@ func (t *Task) Uninterruptible() bool {
 // Daemon says whether the task is a kernel thread (PF_KTHREAD at Spawn).
 func (t *Task) Daemon() bool { return t.daemon }
 
+// Started reports whether the task has run at all: a task that has not
+// is at the start of its function, having done nothing.
+func (t *Task) Started() bool { return t.resume != nil || t.state == StateDead }
+
 // Scheduler returns the machine the task belongs to.
 func (t *Task) Scheduler() *Scheduler { return t.s }
 
@@ -156,6 +160,7 @@ func (t *Task) Yield() {
 		// The decision and its side effects are the same, so this does not
 		// change any interleaving.
 		s.switches++
+		s.tick()
 		return
 	}
 	t.state = StateRunnable

@@ -98,16 +98,6 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// isTerminal says whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // cmdMinimize is 'pagesim minimize PROGRAM': run the program, take the
 // title of what it reports (or --title), and print the smallest program
 // that still reports that title (fuzz.Minimize). Exit status 1 when the

@@ -29,7 +29,8 @@ const usage = `pagesim: Linux v3.16 memory management as a deterministic, checka
 Usage:
   pagesim run [flags]          boot a machine, run an example or stay idle, show what happened
   pagesim run [flags] FILE     run a program (see docs/programs.md); flags override its header
-                               (--history PFN, --check=end|off, --json; see 'pagesim run -h')
+                               (--sched=rr|random, --history PFN, --check=end|every|off, --json;
+                               see 'pagesim run -h')
   pagesim bench [--mem M] [--size S]
                                time anonymous page faults in the model and on the host
   pagesim fuzz [--kernel K] [--workdir DIR] [--time D] [--procs N] [--seed S]
@@ -187,7 +188,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Kernel, "kernel", cfg.Kernel, "kernel to model (see 'pagesim kernels')")
 	patchEdits := fs.String("patch", "", "patches to apply or revert on top of the kernel, e.g. +debug-put-new-page-check,-8bdd63809160")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "machine PRNG seed")
-	random := fs.Bool("random-sched", false, "pick the next task from the PRNG instead of round-robin")
+	var sched schedFlag
+	fs.Var(&sched, "sched", "the scheduler `policy`: rr (or roundrobin) runs tasks in FIFO order, random picks the next task from the PRNG (default rr, or the program's sched)")
+	// --random-sched is the old spelling of --sched=random: kept so that
+	// old scripts run, left out of the help.
+	randomSched := fs.Bool("random-sched", false, "deprecated: use --sched=random")
 	var procs, traces listFlag
 	fs.Var(&procs, "proc", "print a /proc file after the run (repeatable): "+strings.Join(mm.ProcFiles, ", "))
 	fs.Var(&traces, "trace", "record tracepoint events matching NAME (repeatable; 'all', or a prefix like mm_page_*)")
@@ -196,7 +201,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var history listFlag
 	fs.Var(&history, "history", "record the history of page frame PFN (hex 0x... or decimal; repeatable or comma-separated) and print it after the run")
 	jsonOut := fs.Bool("json", false, "print the run's result (log, calls, reports, vmstat deltas, /proc files, trace, histories, exit status) as one JSON object")
-	check := fs.String("check", "end", "invariant checking: 'end' runs the checker after the run, 'off' skips it ('every', checking after each step, is not yet modeled)")
+	check := fs.String("check", "end", "invariant checking: 'end' runs the checker after the run; 'every' also runs it after each call of a program returns, and stops at the first call after which an invariant is broken; 'off' skips it")
+	fs.Usage = func() { runUsage(fs, stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -209,15 +215,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if *randomSched {
+		if explicit["sched"] && sched.policy != sim.Random {
+			fmt.Fprintf(stderr, "pagesim run: --random-sched (deprecated) means --sched=random, not --sched=%s\n", sched.name)
+			return 2
+		}
+		sched = schedFlag{name: "random", policy: sim.Random, set: true}
+	}
 	prog.MemCap = maxMem
 	opts := runOpts{procs: procs, traces: traces, noDmesg: *noDmesg, check: *check, json: *jsonOut}
 	switch *check {
-	case "end", "off":
-	case "every":
-		fmt.Fprintf(stderr, "pagesim run: --check=every: not yet modeled (use end or off)\n")
-		return 2
+	case "end", "every", "off":
 	default:
-		fmt.Fprintf(stderr, "pagesim run: --check=%s: want end or off\n", *check)
+		fmt.Fprintf(stderr, "pagesim run: --check=%s: want end, every or off\n", *check)
 		return 2
 	}
 	var err error
@@ -247,9 +257,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	// userFlags puts the flags the user gave explicitly (and --random-sched
-	// and --patch) on top of a machine described elsewhere: a program's
-	// header or an example's config.
+	// userFlags puts the flags the user gave explicitly (and --patch) on
+	// top of a machine described elsewhere: a program's header or an
+	// example's config.
 	userFlags := func(c *kernel.Config) {
 		if explicit["mem"] {
 			c.MemBytes = cfg.MemBytes
@@ -272,8 +282,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		if explicit["seed"] {
 			c.Seed = cfg.Seed
 		}
-		if *random {
-			c.Policy = sim.Random
+		if sched.set {
+			c.Policy = sched.policy
 		}
 		if *patchEdits != "" {
 			c.Patches = append(c.Patches, strings.Split(*patchEdits, ",")...)
@@ -320,6 +330,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
+	opts.progress = newProgress(stderr, 0)
 	opts.setup(m)
 	if ex != nil && ex.Workload != nil {
 		ex.Workload(m)
@@ -328,9 +339,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if ex != nil && ex.IdleNS > 0 && idleNS == 0 {
 		idleNS = ex.IdleNS
 	}
+	if opts.check == "every" {
+		// A built-in example written in Go makes its system calls
+		// directly: there is no program call to check after.
+		what := "without an example, the machine runs no program"
+		if ex != nil {
+			what = fmt.Sprintf("the example %s is written in Go, not as a program", ex.Name)
+		}
+		fmt.Fprintf(stderr, "pagesim run: --check=every checks after each call of a program; %s: checking at the end only\n", what)
+	}
 	res := m.Run(idleNS)
+	opts.progress.finish()
 	var inv []string
-	if opts.check == "end" && res.Oops == nil {
+	if opts.check != "off" && res.Oops == nil {
 		inv = m.MM.CheckInvariants()
 	}
 	return opts.report(m, res, nil, inv, stdout, stderr)
@@ -354,20 +375,76 @@ func runProgram(path string, src []byte, dropMinFree bool, override func(*kernel
 		}
 		p.Header.Sysctls = keep
 	}
-	res, err := prog.Run(p, prog.Options{
+	po := prog.Options{
 		Override: override,
 		Setup:    opts.setup,
 		IdleNS:   idleNS,
-	})
+	}
+	opts.path = path
+	opts.progress = newProgress(stderr, len(p.Calls))
+	if opts.check == "every" {
+		opts.every = &everyCheck{}
+	}
+	if opts.every != nil || opts.progress != nil {
+		po.AfterCall = func(ev *prog.CallEvent) bool {
+			opts.progress.callDone(ev.Done)
+			return opts.every != nil && opts.every.afterCall(ev)
+		}
+	}
+	res, err := prog.Run(p, po)
+	opts.progress.finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "pagesim run: %s: %v\n", path, err)
 		return 2
 	}
 	var inv []string
-	if opts.check == "end" {
+	switch {
+	case opts.every != nil && opts.every.broken != nil:
+		inv = opts.every.inv
+	case opts.check != "off":
 		inv = res.Invariants
 	}
 	return opts.report(res.Machine, res.Kernel, res.Trace, inv, stdout, stderr)
+}
+
+// schedFlag is --sched: the scheduler policy, by name.
+type schedFlag struct {
+	name   string
+	policy sim.Policy
+	set    bool
+}
+
+func (f *schedFlag) String() string { return f.name }
+
+func (f *schedFlag) Set(v string) error {
+	switch v {
+	case "rr", "roundrobin":
+		f.policy = sim.RoundRobin
+	case "random":
+		f.policy = sim.Random
+	default:
+		return fmt.Errorf("want rr (or roundrobin) or random")
+	}
+	f.name, f.set = v, true
+	return nil
+}
+
+// hiddenRunFlags are accepted by 'pagesim run' but not shown by -h: old
+// spellings kept for old scripts.
+var hiddenRunFlags = map[string]bool{"random-sched": true}
+
+// runUsage is 'pagesim run -h': the flags, without the hidden ones.
+func runUsage(fs *flag.FlagSet, w io.Writer) {
+	doc := flag.NewFlagSet("run", flag.ContinueOnError)
+	doc.SetOutput(w)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !hiddenRunFlags[f.Name] {
+			doc.Var(f.Value, f.Name, f.Usage)
+			doc.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	fmt.Fprintf(w, "Usage: pagesim run [flags] [FILE]\n")
+	doc.PrintDefaults()
 }
 
 func knownProc(p string) bool {

@@ -173,8 +173,9 @@ func TestHistory(t *testing.T) {
 	}
 }
 
-// TestCheck: --check=off skips the invariant checker, --check=every is
-// refused as not modeled.
+// TestCheck: --check=off skips the invariant checker, --check=every also
+// checks after each call of a program (testdata/script/check-every.txtar
+// has its reports).
 func TestCheck(t *testing.T) {
 	const file = "../../prog/testdata/fork-cow.prog"
 	for _, args := range [][]string{{"run", "--check=off", file}, {"run", "--check", "end", file}, {"run", "--check=off", "--example", "writeback"}} {
@@ -190,10 +191,13 @@ func TestCheck(t *testing.T) {
 	if strings.Contains(errs, "invariant violations") {
 		t.Errorf("seed-writeback --check=off: invariants checked: %q", errs)
 	}
-	if code, _, errs := run("run", "--check=every"); code != 2 || !strings.Contains(errs, "not yet modeled") {
+	if code, out, errs := run("run", "--check=every", file); code != 0 || !strings.Contains(out, "invariant checks after calls: ") {
 		t.Errorf("--check=every: exit %d, stderr %q", code, errs)
 	}
-	if code, _, errs := run("run", "--check=sometimes"); code != 2 || !strings.Contains(errs, "want end or off") {
+	if code, _, errs := run("run", "--check=every"); code != 0 || !strings.Contains(errs, "checking at the end only") {
+		t.Errorf("--check=every without a program: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := run("run", "--check=sometimes"); code != 2 || !strings.Contains(errs, "want end, every or off") {
 		t.Errorf("--check=sometimes: exit %d, stderr %q", code, errs)
 	}
 }

@@ -20,16 +20,23 @@ type runOpts struct {
 	traces  []string
 	noDmesg bool
 	history []uint64
-	check   string // "end" or "off"
+	check   string // "end", "every" or "off"
 	json    bool   // print the runReport as one JSON object
+	// every is --check=every's state, for a program run with it.
+	every *everyCheck
+	// path is the program's file, for reports.
+	path string
+	// progress is the progress line, nil unless stderr is a terminal.
+	progress *progress
 
 	tracer   *mm.Tracer
 	vmBefore map[string]int64 // /proc/vmstat right after boot
 }
 
-// setup prepares a booted machine before its workload runs: the tracer
-// and the page history.
+// setup prepares a booted machine before its workload runs: the tracer,
+// the page history and the progress line.
 func (o *runOpts) setup(m *kernel.Machine) {
+	o.progress.attach(m)
 	if len(o.traces) > 0 {
 		o.tracer = mm.NewTracer(o.traces)
 		m.MM.SetTracer(o.tracer)
@@ -113,10 +120,13 @@ type runReport struct {
 	// BUG and panic lines, then a model error if there was one.
 	Reports []string `json:"reports"`
 	// InvariantsChecked is false with --check=off or after an oops.
-	InvariantsChecked   bool      `json:"invariants_checked"`
-	Invariants          []string  `json:"invariant_violations"`
-	DataIntegrityErrors int       `json:"data_integrity_errors"`
-	Vmstat              []vmDelta `json:"vmstat_deltas"`
+	InvariantsChecked bool     `json:"invariants_checked"`
+	Invariants        []string `json:"invariant_violations"`
+	// EveryCheck is --check=every's account: the checks run after calls,
+	// and the call after which the invariants were found broken.
+	EveryCheck          *everyStats `json:"check_every,omitempty"`
+	DataIntegrityErrors int         `json:"data_integrity_errors"`
+	Vmstat              []vmDelta   `json:"vmstat_deltas"`
 	// Proc maps each --proc file to its text after the run.
 	Proc    map[string]string   `json:"proc,omitempty"`
 	Trace   []string            `json:"trace,omitempty"`
@@ -124,6 +134,16 @@ type runReport struct {
 	Exit    int                 `json:"exit_status"`
 
 	uncheckedWhy string
+}
+
+// everyStats is what --check=every did.
+type everyStats struct {
+	// Checks counts the checks run after calls; Deferred the calls that
+	// returned while another task was in the kernel, not checked.
+	Checks   int `json:"checks_after_calls"`
+	Deferred int `json:"calls_not_quiet"`
+	// BrokenAfter is the call after which the run stopped.
+	BrokenAfter *callRef `json:"broken_after,omitempty"`
 }
 
 // collect gathers what a run did. inv is the invariant checker's findings
@@ -145,7 +165,10 @@ func (o *runOpts) collect(m *kernel.Machine, res kernel.Result, calls []string, 
 			r.Reports = append(r.Reports, "pagesim error: "+msg)
 		}
 	}
-	r.InvariantsChecked = o.check == "end" && res.Oops == nil
+	r.InvariantsChecked = o.check != "off" && res.Oops == nil
+	if e := o.every; e != nil {
+		r.EveryCheck = &everyStats{Checks: e.checks, Deferred: e.deferred, BrokenAfter: e.broken}
+	}
 	r.Invariants = []string{}
 	if res.Oops != nil {
 		r.uncheckedWhy = "the machine stopped"
@@ -198,6 +221,9 @@ func (o *runOpts) report(m *kernel.Machine, res kernel.Result, calls []string, i
 	}
 	if r.DataIntegrityErrors > 0 {
 		fmt.Fprintf(stderr, "pagesim: %d data integrity errors (see the log)\n", r.DataIntegrityErrors)
+	}
+	if e := o.every; e != nil && e.broken != nil {
+		e.report(o.path, stderr)
 	}
 	if len(r.Invariants) > 0 {
 		fmt.Fprintf(stderr, "pagesim: invariant violations:\n  %s\n", strings.Join(r.Invariants, "\n  "))
@@ -255,7 +281,16 @@ func (r *runReport) writeSummary(w io.Writer) {
 	for _, t := range r.Reports {
 		fmt.Fprintf(w, "  %s\n", t)
 	}
-	if r.InvariantsChecked {
+	if e := r.EveryCheck; e != nil {
+		calls := "calls"
+		if e.Deferred == 1 {
+			calls = "call"
+		}
+		fmt.Fprintf(w, "invariant checks after calls: %d (%d %s returned while another task was in the kernel)\n", e.Checks, e.Deferred, calls)
+	}
+	if b := r.EveryCheck; b != nil && b.BrokenAfter != nil {
+		fmt.Fprintf(w, "invariant violations: %d, after line %d: %s\n", len(r.Invariants), b.BrokenAfter.Line, b.BrokenAfter.Trace)
+	} else if r.InvariantsChecked {
 		fmt.Fprintf(w, "invariant violations: %d\n", len(r.Invariants))
 	} else {
 		fmt.Fprintf(w, "invariant violations: not checked (%s)\n", r.uncheckedWhy)
