@@ -12,8 +12,8 @@ import (
 // BenchmarkFuzzExec measures what a campaign's worker does per program:
 // run it on a fresh machine with coverage on, turn the coverage into
 // features and check it with every oracle. "calls=20" runs generated
-// programs of about 20 calls on the fuzzer's machines (128M, the
-// smallest the model boots with one node); "boot" runs the same headers
+// programs of about 20 calls on the fuzzer's machines (64M, the
+// smallest the model boots); "boot" runs the same headers
 // with no calls, the baseline: a fresh machine booted, checked and
 // thrown away. Quote programs/s, and the ratio of the two ns/op.
 func BenchmarkFuzzExec(b *testing.B) {

@@ -15,7 +15,7 @@ const maxMutations = 16
 
 // FuzzConfig is the generator's configuration for the native fuzz target:
 // small programs on small machines, so that a run takes milliseconds.
-var FuzzConfig = GenConfig{Calls: 20, MaxMem: 128 << 20, MaxSize: 8 << 20, MaxDur: 20e6}
+var FuzzConfig = GenConfig{Calls: 20, MaxMem: 64 << 20, MaxSize: 8 << 20, MaxDur: 20e6}
 
 // Decode turns fuzz bytes into a program, deterministically: the first 8
 // bytes seed the generator, and each further byte (up to maxMutations)

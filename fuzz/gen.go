@@ -30,7 +30,7 @@ type GenConfig struct {
 	Kernel  string // the header's kernel; "" for pagesim's default
 	MaxSize uint64 // largest size argument (default 16M)
 	MaxDur  int64  // longest duration in ns (default 50ms)
-	MaxMem  uint64 // largest machine (default 256M, at least 128M)
+	MaxMem  uint64 // largest machine (default 256M, at least 64M)
 }
 
 func (c GenConfig) withDefaults() GenConfig {
@@ -43,7 +43,7 @@ func (c GenConfig) withDefaults() GenConfig {
 	if c.MaxDur <= 0 {
 		c.MaxDur = 50e6
 	}
-	if c.MaxMem < 128<<20 {
+	if c.MaxMem < 64<<20 {
 		c.MaxMem = 256 << 20
 	}
 	return c
@@ -164,9 +164,10 @@ func Generate(r *rand.Rand, cfg GenConfig) *prog.Program {
 
 func genHeader(r *rand.Rand, cfg GenConfig) prog.Header {
 	var h prog.Header
-	// 128M is the smallest machine prog.Validate accepts with one node
-	// (a node needs a whole 128M memory section).
-	mems := []uint64{128 << 20, 256 << 20}
+	// 64M is the smallest machine the model boots (mm.MinMemBytes); a
+	// run's cost grows with the memory map, so small machines are the
+	// fuzzer's staple.
+	mems := []uint64{64 << 20, 128 << 20, 256 << 20}
 	for len(mems) > 1 && mems[len(mems)-1] > cfg.MaxMem {
 		mems = mems[:len(mems)-1]
 	}

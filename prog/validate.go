@@ -114,7 +114,7 @@ func (v *validator) header() {
 		}
 		v.errorf(pos, -1, "every node needs a CPU: add cpus "+strconv.Itoa(nodes), "%d CPUs for %d nodes", cpus, nodes)
 	}
-	if nodes > 0 && nodes <= maxNodes && mem/uint64(nodes) < sectionSize && mem >= mm.MinMemBytes {
+	if nodes > 1 && nodes <= maxNodes && mem/uint64(nodes) < sectionSize && mem >= mm.MinMemBytes {
 		v.errorf(at("nodes"), -1, "each node needs at least one 128M memory section", "mem %s is too small for %d nodes", formatSize(mem), nodes)
 	}
 	if h.MovableCore != 0 && h.MovableCore >= mem {

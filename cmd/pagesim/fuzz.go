@@ -32,6 +32,9 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 	procs := fs.Int("procs", runtime.NumCPU(), "parallel workers")
 	seed := fs.Int64("seed", 1, "the campaign's seed")
 	calls := fs.Int("calls", 20, "calls in a generated program")
+	maxMem := sizeFlag{v: new(uint64)}
+	*maxMem.v = fuzz.FuzzConfig.MaxMem
+	fs.Var(maxMem, "max-mem", "the largest machine a generated program asks for (64M, 128M or 256M)")
 	until := fs.String("until", "", "stop at the first crash whose title matches this regular expression, and print the time it took")
 	noMin := fs.Bool("no-minimize", false, "save crashes without minimizing them")
 	execs := fs.Uint64("execs", 0, "stop after this many programs (with --procs 1, a campaign that repeats exactly)")
@@ -55,7 +58,7 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := fuzz.CampaignConfig{
 		Kernel: *kern, Workdir: *workdir, Duration: *dur, Procs: *procs, Seed: *seed, MaxExecs: *execs,
-		Gen:        fuzz.GenConfig{Calls: *calls, MaxMem: fuzz.FuzzConfig.MaxMem, MaxSize: fuzz.FuzzConfig.MaxSize, MaxDur: fuzz.FuzzConfig.MaxDur},
+		Gen:        fuzz.GenConfig{Calls: *calls, MaxMem: *maxMem.v, MaxSize: fuzz.FuzzConfig.MaxSize, MaxDur: fuzz.FuzzConfig.MaxDur},
 		NoMinimize: *noMin,
 		Status:     stderr,
 		Terminal:   isTerminal(stderr),

@@ -101,7 +101,7 @@ func TestRunProgram(t *testing.T) {
 		{[]string{"run", dir + "/missing.prog"}, "no such file"},
 		{[]string{"run", "--example", "boot", file}, "not both"},
 		{[]string{"run", file, file}, "unexpected argument"},
-		{[]string{"run", "--mem", "64M", "../../prog/testdata/writeback.prog"}, "boot:"},
+		{[]string{"run", "--mem", "64M", "--nodes", "2", "../../prog/testdata/writeback.prog"}, "boot:"},
 	} {
 		if code, _, errs := run(tc.args...); code != 2 || !strings.Contains(errs, tc.want) {
 			t.Errorf("pagesim %v: exit %d, stderr %q, want 2 and %q", tc.args, code, errs, tc.want)
