@@ -36,7 +36,7 @@ func Check(res *prog.Result) (title string, bad bool) {
 		return "oops: " + normalize(o.Error()), true
 	}
 	if len(res.Invariants) > 0 {
-		return "invariant: " + normalize(firstLine(res.Invariants[0])), true
+		return "invariant: " + zoneRe.ReplaceAllString(normalize(firstLine(res.Invariants[0])), "ZONE"), true
 	}
 	if res.DataIntegrityErrors > 0 {
 		return "data integrity", true
@@ -54,6 +54,9 @@ var (
 	warnRe  = regexp.MustCompile(`^WARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z0-9_.]+)`)
 	bugAtRe = regexp.MustCompile(`^kernel BUG at (\S+?)!?$`)
 	numRe   = regexp.MustCompile(`\b(0x[0-9a-fA-F]+|[0-9]+)\b`)
+	// zoneRe matches zone names: one broken counter is one bug in
+	// whichever zone it shows.
+	zoneRe = regexp.MustCompile(`\b(DMA32|DMA|Normal|Movable)\b`)
 )
 
 // reportTitle is the title of a kernel log line that starts a report, or

@@ -29,8 +29,13 @@ func TestCheckHandcrafted(t *testing.T) {
 	if title, bad := Check(&prog.Result{}); bad {
 		t.Errorf("empty result: %q", title)
 	}
-	if title, _ := Check(&prog.Result{Invariants: []string{"zone Normal: nr_free 12 != 13 counted"}}); title != "invariant: zone Normal: nr_free N != N counted" {
+	if title, _ := Check(&prog.Result{Invariants: []string{"zone Normal: nr_free 12 != 13 counted"}}); title != "invariant: zone ZONE: nr_free N != N counted" {
 		t.Errorf("invariant title %q", title)
+	}
+	for _, inv := range []string{"DMA NR_MLOCK 1 but 0 pages have PG_mlocked", "DMA32 NR_MLOCK 3 but 1 pages have PG_mlocked"} {
+		if title, _ := Check(&prog.Result{Invariants: []string{inv}}); title != "invariant: ZONE NR_MLOCK N but N pages have PG_mlocked" {
+			t.Errorf("invariant %q: title %q, want one title for every zone", inv, title)
+		}
 	}
 	if title, _ := Check(&prog.Result{DataIntegrityErrors: 2}); title != "data integrity" {
 		t.Errorf("data integrity title %q", title)

@@ -398,31 +398,17 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	// While the write copies, a reader may see each page as before or as
 	// after it.
 	ino := f.Inode.Ino()
-	type pending struct {
-		k [2]uint64
-		v uint64
-	}
-	var inflight []pending
+	var inflight []pendingWrite
 	if length > 0 && pos >= 0 {
 		first, last := uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
 		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
 			k := [2]uint64{ino, idx}
-			v := pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)
-			p.m.writesInFlight[k] = append(p.m.writesInFlight[k], v)
-			inflight = append(inflight, pending{k, v})
+			inflight = append(inflight, p.m.startWrite(k, pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)))
 		}
 	}
 	n, err := p.m.FS.Write(f, pos, length, token)
 	for _, w := range inflight {
-		vs := p.m.writesInFlight[w.k]
-		if i := slices.Index(vs, w.v); i >= 0 {
-			vs = slices.Delete(vs, i, i+1)
-		}
-		if len(vs) == 0 {
-			delete(p.m.writesInFlight, w.k)
-		} else {
-			p.m.writesInFlight[w.k] = vs
-		}
+		p.m.endWrite(w)
 	}
 	if n > 0 {
 		for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
@@ -431,6 +417,33 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 		}
 	}
 	return n, err
+}
+
+// pendingWrite is a change to file page k, to contents v, that a call
+// has under way: until it returns, a reader may see the page as before
+// or as after it.
+type pendingWrite struct {
+	k [2]uint64
+	v uint64
+}
+
+// startWrite records that a call is changing file page k to v.
+func (m *Machine) startWrite(k [2]uint64, v uint64) pendingWrite {
+	m.writesInFlight[k] = append(m.writesInFlight[k], v)
+	return pendingWrite{k, v}
+}
+
+// endWrite forgets w, once its call has returned.
+func (m *Machine) endWrite(w pendingWrite) {
+	vs := m.writesInFlight[w.k]
+	if i := slices.Index(vs, w.v); i >= 0 {
+		vs = slices.Delete(vs, i, i+1)
+	}
+	if len(vs) == 0 {
+		delete(m.writesInFlight, w.k)
+	} else {
+		m.writesInFlight[w.k] = vs
+	}
 }
 
 // pageWriteToken is what a write of token over [pos, pos+length) leaves in
@@ -529,14 +542,25 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 	if err != nil {
 		return err
 	}
+	// While the truncate runs (it waits for writeback of the pages it
+	// drops), a reader of a mapping may see the cut page already zeroed.
+	var cut *pendingWrite
+	ino := f.Inode.Ino()
+	if size > 0 && size&(mm.PAGE_SIZE-1) != 0 {
+		k := [2]uint64{ino, uint64(size) >> mm.PAGE_SHIFT}
+		w := p.m.startWrite(k, mm.ZeroSegmentToken(p.m.fileShadow[k], size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
+		cut = &w
+	}
 	old, err := p.m.FS.Truncate(f, size)
+	if cut != nil {
+		p.m.endWrite(*cut)
+	}
 	if err != nil {
 		return err
 	}
 	if size >= old {
 		return nil // nothing cut, nothing zeroed
 	}
-	ino := f.Inode.Ino()
 	for k := range p.m.fileShadow {
 		if k[0] != ino {
 			continue
