@@ -184,7 +184,10 @@ func (s *System) PutPage(pfn uint64) {
 // drops to zero leave the LRU and are freed as a batch, in reverse order
 // of the array as list_add builds the batch.
 func (s *System) releasePages(pfns []uint64, cold bool) {
-	var toFree []uint64
+	// Callers pass a pagevec's worth (PAGEVEC_SIZE) or so: a buffer on
+	// the stack spares a heap allocation per batch on the exit path.
+	var buf [PAGEVEC_SIZE]uint64
+	toFree := buf[:0]
 	for _, pfn := range pfns {
 		p := &s.pages[pfn]
 		if p.PageCompound() {
