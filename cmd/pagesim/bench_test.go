@@ -14,6 +14,9 @@ import (
 // -cpuprofile. The reported run-ns/fault is the run's host time per
 // fault, the reciprocal of the rate "pagesim bench" prints (ns/op also
 // counts the boot); quote it against mm's BenchmarkBaselinePool4KiB.
+//
+// default.pgo, the profile the command is built with, is this benchmark's
+// CPU profile (README: how to regenerate it).
 func BenchmarkBenchSim(b *testing.B) {
 	const mem, size = 1 << 30, 256 << 20 // the bench defaults
 	var total float64
