@@ -219,13 +219,14 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 		if v != nil && v.File != nil {
 			fileKey = [2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}
 		}
-		_, cowed := p.shadow.get(a)
 		switch {
 		case write && v != nil && v.File != nil && v.Flags&mm.VM_SHARED != 0:
 			p.m.setFileShadow(fileKey, token, true)
 		case write:
 			p.shadow.set(a, token)
-		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !cowed):
+		// A private file page this process wrote (its COW copy) is
+		// checked against the process's shadow (default), not the file's.
+		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !p.shadow.has(a)):
 			if want := p.m.fileShadow[fileKey]; !p.m.fileReadOK(fileKey, got) {
 				p.m.dataIntegrity("pid %d (%s) read %#x at %#x (inode %d page %d), written %#x", p.Task.PID, p.Task.Comm, got, a, fileKey[0], fileKey[1], want)
 			}

@@ -84,6 +84,12 @@ func (s *anonShadow) get(a uint64) (uint64, bool) {
 	return c.val[i], true
 }
 
+// has is _, ok := shadow[a].
+func (s *anonShadow) has(a uint64) bool {
+	_, ok := s.get(a)
+	return ok
+}
+
 // set is shadow[a] = v.
 func (s *anonShadow) set(a, v uint64) {
 	if a&(mm.PAGE_SIZE-1) != 0 {
