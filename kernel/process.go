@@ -27,7 +27,7 @@ type Process struct {
 	// shadow is what this process last wrote at each anonymous page
 	// (DESIGN §7), private file pages included once written; fork copies
 	// it.
-	shadow map[uint64]uint64
+	shadow *anonShadow
 	// mapped holds the file behind each file mapping, by start address.
 	mapped map[uint64]*fs.File
 	parent *sim.Task
@@ -67,7 +67,7 @@ type fileShadow map[[2]uint64]uint64
 // Spawn starts a process running fn, with an empty address space and a
 // kernel stack, as fork+exec of a new program leaves it.
 func (m *Machine) Spawn(comm string, fn func(p *Process)) *Process {
-	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: map[uint64]uint64{}, mapped: map[uint64]*fs.File{}}
+	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: newAnonShadow(), mapped: map[uint64]*fs.File{}}
 	p.Task = m.Sched.Spawn(comm, 0, func(t *sim.Task) {
 		if err := p.setup(nil); err != nil {
 			m.Log.Printk(klog.KernErr, "pagesim: spawn %s: %v\n", comm, err)
@@ -108,16 +108,14 @@ func (p *Process) setup(parent *Process) error {
 // allocation), a copy-on-write copy of the address space, the open files,
 // and runs fn.
 func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
-	c := &Process{m: p.m, files: map[int]*fs.File{}, nextFD: p.nextFD, shadow: map[uint64]uint64{}, mapped: map[uint64]*fs.File{}}
+	c := &Process{m: p.m, files: map[int]*fs.File{}, nextFD: p.nextFD, mapped: map[uint64]*fs.File{}}
 	if err := c.setup(p); err != nil {
 		return nil, err
 	}
 	for _, fd := range sortedKeys(p.files) {
 		c.files[fd] = p.m.FS.Dup(p.files[fd])
 	}
-	for k, v := range p.shadow {
-		c.shadow[k] = v
-	}
+	c.shadow = p.shadow.clone()
 	for _, k := range sortedKeys(p.mapped) {
 		c.mapped[k] = p.m.FS.Dup(p.mapped[k])
 	}
@@ -185,11 +183,7 @@ func (p *Process) Munmap(addr, length uint64) error {
 	if err := mapMMErr(p.m.MM.Munmap(p.MM, addr, length)); err != nil {
 		return err
 	}
-	for a := range p.shadow {
-		if a >= addr && a < addr+length {
-			delete(p.shadow, a)
-		}
-	}
+	p.shadow.deleteRange(addr, addr+length)
 	// remove_vma's fput: a file no VMA maps any more is released.
 	for _, a := range sortedKeys(p.mapped) {
 		f := p.mapped[a]
@@ -242,18 +236,19 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 		if v != nil && v.File != nil {
 			fileKey = [2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}
 		}
-		_, cowed := p.shadow[a]
 		switch {
 		case write && v != nil && v.File != nil && v.Flags&mm.VM_SHARED != 0:
 			p.m.setFileShadow(fileKey, token, true)
 		case write:
-			p.shadow[a] = token
-		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !cowed):
+			p.shadow.set(a, token)
+		// A private file page this process wrote (its COW copy) is
+		// checked against the process's shadow (default), not the file's.
+		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !p.shadow.has(a)):
 			if want := p.m.fileShadow[fileKey]; !p.m.fileReadOK(fileKey, got) {
 				p.m.dataIntegrity("pid %d (%s) read %#x at %#x (inode %d page %d), written %#x", p.Task.PID, p.Task.Comm, got, a, fileKey[0], fileKey[1], want)
 			}
 		default:
-			if want := p.shadow[a]; got != want {
+			if want, _ := p.shadow.get(a); got != want {
 				p.m.dataIntegrity("pid %d (%s) read %#x at %#x, wrote %#x there", p.Task.PID, p.Task.Comm, got, a, want)
 			}
 		}

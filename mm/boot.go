@@ -42,6 +42,12 @@ func Boot(cfg Config, env Env) (*System, error) {
 		patches: map[string]bool{PatchPutNewPage: true, PatchClearSwapBacked: true},
 		sigkill: map[*sim.Task]bool{},
 	}
+	if env.Sched != nil {
+		s.trackCurrent(env.Sched.Current())
+		env.Sched.OnSwitch(s.trackCurrent)
+	} else {
+		s.trackCurrent(nil)
+	}
 	s.mb.memory = e820Usable(cfg.MemBytes)
 	s.maxPFN = s.mb.memory[len(s.mb.memory)-1].end
 	// The memmap: one frame per PFN up to max_pfn, holes included, so that

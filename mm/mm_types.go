@@ -49,6 +49,8 @@ type MMStruct struct {
 	pgd ptTable
 	// pgdPFN is the frame holding the pgd.
 	pgdPFN uint64
+	// pteCache memoizes the last page-table walk (pgtable.go).
+	pteCache pteCache
 
 	rss    [NR_MM_COUNTERS]int64
 	nrPtes int64

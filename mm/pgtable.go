@@ -127,6 +127,11 @@ type ptSlab struct {
 	chunks []*[ptChunk][PTRS_PER_TABLE]pte
 	n      int
 	free   []ptTable
+	// gen counts releases. A table is released exactly when an entry
+	// pointing at it is cleared (freeTablesIn, freePageTable), so a walk
+	// remembered at generation gen still leads to the same table while
+	// gen is unchanged (see pteCache).
+	gen uint64
 }
 
 const ptChunk = 64
@@ -151,7 +156,10 @@ func (ps *ptSlab) table(id ptTable) *[PTRS_PER_TABLE]pte {
 	return &ps.chunks[id/ptChunk][id%ptChunk]
 }
 
-func (ps *ptSlab) release(id ptTable) { ps.free = append(ps.free, id) }
+func (ps *ptSlab) release(id ptTable) {
+	ps.free = append(ps.free, id)
+	ps.gen++
+}
 
 // entries returns the table's entries.
 func (s *System) entries(t ptTable) *[PTRS_PER_TABLE]pte { return s.pt.table(t) }
@@ -215,6 +223,9 @@ func pgIndex(addr uint64, shift uint) int { return int(addr>>shift) & (PTRS_PER_
 // (pud_alloc, pmd_alloc, pte_alloc_map). It returns nil when a table
 // allocation failed (VM_FAULT_OOM).
 func (m *MMStruct) pteOffsetAlloc(addr uint64) *pte {
+	if tab := m.pteCache.lookup(m.sys, addr); tab != nil {
+		return &tab[pgIndex(addr, PAGE_SHIFT)] // every level present: nothing to allocate
+	}
 	s := m.sys
 	t := m.pgd
 	for _, lvl := range []struct {
@@ -242,13 +253,18 @@ func (m *MMStruct) pteOffsetAlloc(addr uint64) *pte {
 		}
 		t = s.tableOf(*e)
 	}
-	return &s.entries(t)[pgIndex(addr, PAGE_SHIFT)]
+	tab := s.entries(t)
+	m.pteCache.remember(s, addr, tab)
+	return &tab[pgIndex(addr, PAGE_SHIFT)]
 }
 
 // pteOffset walks to the PTE for addr without allocating; nil if a level is
 // missing.
 func (m *MMStruct) pteOffset(addr uint64) *pte {
 	s := m.sys
+	if tab := m.pteCache.lookup(s, addr); tab != nil {
+		return &tab[pgIndex(addr, PAGE_SHIFT)]
+	}
 	t := m.pgd
 	for _, shift := range []uint{PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT} {
 		e := s.entries(t)[pgIndex(addr, shift)]
@@ -257,7 +273,36 @@ func (m *MMStruct) pteOffset(addr uint64) *pte {
 		}
 		t = s.tableOf(e)
 	}
-	return &s.entries(t)[pgIndex(addr, PAGE_SHIFT)]
+	tab := s.entries(t)
+	m.pteCache.remember(s, addr, tab)
+	return &tab[pgIndex(addr, PAGE_SHIFT)]
+}
+
+// pteCache remembers the PTE table of the last successful walk of an mm
+// (pteOffset, pteOffsetAlloc): a fault walks the same four levels three
+// times (the access, handle_mm_fault, the retried access), and sequential
+// accesses stay in one PTE table for 512 pages, so the walk's dependent
+// loads were a tenth of a fault's host time. It is a memo of the walk's
+// result, not a modeled TLB: it reads and changes nothing the kernel
+// sees, and it is dropped whenever any page table is freed (ptSlab.gen),
+// the only way an upper-level entry that pointed at a table changes.
+type pteCache struct {
+	gen uint64 // ptSlab.gen when remembered
+	key uint64 // addr >> PMD_SHIFT
+	tab *[PTRS_PER_TABLE]pte
+}
+
+// lookup returns the PTE table for addr if remembered and still valid,
+// else nil.
+func (c *pteCache) lookup(s *System, addr uint64) *[PTRS_PER_TABLE]pte {
+	if c.tab != nil && c.key == addr>>PMD_SHIFT && c.gen == s.pt.gen {
+		return c.tab
+	}
+	return nil
+}
+
+func (c *pteCache) remember(s *System, addr uint64, tab *[PTRS_PER_TABLE]pte) {
+	*c = pteCache{gen: s.pt.gen, key: addr >> PMD_SHIFT, tab: tab}
 }
 
 // walkPTEs calls fn for every PTE slot in [start, end) whose page table

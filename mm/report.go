@@ -42,7 +42,7 @@ func init() {
 		klog.HideFunc("pagesim/mm.(*Zone)." + f)
 	}
 	// The reporting helpers stand for macros, which leave no frame.
-	for _, f := range []string{"logf", "dumpStack", "addTaint", "bug", "vmBugOnPage", "warnOnOnce", "DumpPage", "dumpPageBadflags", "dumpPageFlags", "condResched", "emit", "putPageTestzero", "warnOn"} {
+	for _, f := range []string{"logf", "dumpStack", "addTaint", "bug", "vmBugOnPage", "vmBugOnPageReport", "warnOnOnce", "DumpPage", "dumpPageBadflags", "dumpPageFlags", "condResched", "emit", "putPageTestzero", "warnOn"} {
 		klog.HideFunc("pagesim/mm.(*System)." + f)
 	}
 }
@@ -86,11 +86,19 @@ func (s *System) bug(file string, line int) {
 
 // vmBugOnPage is VM_BUG_ON_PAGE(cond, page) with CONFIG_DEBUG_VM=y:
 // dump_page with the condition's text, then BUG.
+//
+// The check sits on every hot path (allocation, freeing, the LRU), so the
+// report is out of line, leaving a test the compiler inlines.
 func (s *System) vmBugOnPage(cond bool, pfn uint64, condText, file string, line int) {
 	if cond {
-		s.DumpPage(pfn, "VM_BUG_ON_PAGE("+condText+")")
-		s.bug(file, line)
+		s.vmBugOnPageReport(pfn, condText, file, line)
 	}
+}
+
+// vmBugOnPageReport is vmBugOnPage's report: dump_page, then BUG.
+func (s *System) vmBugOnPageReport(pfn uint64, condText, file string, line int) {
+	s.DumpPage(pfn, "VM_BUG_ON_PAGE("+condText+")")
+	s.bug(file, line)
 }
 
 // warnOn is WARN_ON(cond) at a v3.16 source location.

@@ -186,7 +186,10 @@ func (s *System) PutPage(pfn uint64) {
 // of the array as list_add builds the batch.
 func (s *System) releasePages(pfns []uint64, cold bool) {
 	s.Cover("release_pages")
-	var toFree []uint64
+	// Callers pass a pagevec's worth (PAGEVEC_SIZE) or so: a buffer on
+	// the stack spares a heap allocation per batch on the exit path.
+	var buf [PAGEVEC_SIZE]uint64
+	toFree := buf[:0]
 	for _, pfn := range pfns {
 		p := &s.pages[pfn]
 		if p.PageCompound() {

@@ -97,6 +97,17 @@ type System struct {
 
 	// onCPUID, when not -1, is the CPU per-CPU work runs on.
 	onCPUID int
+	// curTask is current(): the scheduler's running task, or bootTask on
+	// the scheduler side and without a scheduler. cpu points at what
+	// smp_processor_id() answers: onCPUID while that is set, else
+	// curTask's CPU. The vmstat diffs, pcp lists and pagevecs ask for the
+	// CPU a dozen times per page fault; asking the scheduler each time
+	// (two nil checks, three loads) was a few percent of a fault, so the
+	// scheduler's OnSwitch hook and onCPU keep both up to date instead.
+	// cpu points into the task, so a task pinned to another CPU is seen
+	// at once.
+	curTask *sim.Task
+	cpu     *int
 	// hist records page history when enabled (DESIGN §6).
 	hist *pageHistory
 	// cov collects the fuzzer's coverage signal when enabled (cover.go).
@@ -133,22 +144,25 @@ type Env struct {
 }
 
 // current is the running task, or the boot task outside any task.
-func (s *System) current() *sim.Task {
-	if s.sched != nil {
-		if t := s.sched.Current(); t != nil {
-			return t
-		}
-	}
-	return s.bootTask
-}
+func (s *System) current() *sim.Task { return s.curTask }
 
 // smpProcessorID is smp_processor_id(): the running task's CPU, or the CPU
 // a per-CPU callback (an IPI, the vmstat worker) runs on.
-func (s *System) smpProcessorID() int {
-	if s.onCPUID >= 0 {
-		return s.onCPUID
+func (s *System) smpProcessorID() int { return *s.cpu }
+
+// trackCurrent sets curTask and cpu from the scheduler's running task
+// (nil on the scheduler side) and onCPUID. Boot calls it, and then the
+// scheduler's OnSwitch hook and onCPU whenever either input changes.
+func (s *System) trackCurrent(t *sim.Task) {
+	if t == nil {
+		t = s.bootTask
 	}
-	return s.current().CPU
+	s.curTask = t
+	if s.onCPUID >= 0 {
+		s.cpu = &s.onCPUID
+	} else {
+		s.cpu = &t.CPU
+	}
 }
 
 // onCPU runs the caller's per-CPU work as if on cpu (on_each_cpu, a per-CPU
@@ -156,7 +170,11 @@ func (s *System) smpProcessorID() int {
 func (s *System) onCPU(cpu int) func() {
 	prev := s.onCPUID
 	s.onCPUID = cpu
-	return func() { s.onCPUID = prev }
+	s.trackCurrent(s.curTask)
+	return func() {
+		s.onCPUID = prev
+		s.trackCurrent(s.curTask)
+	}
 }
 
 // numaNodeID is numa_node_id().

@@ -44,7 +44,10 @@ type Scheduler struct {
 	lastPID int
 	nextCPU int
 
-	cur    *Task
+	cur *Task
+	// onSwitch is called with the new value whenever cur changes.
+	onSwitch []func(cur *Task)
+
 	runq   ring
 	timers timerHeap
 	seq    uint64
@@ -161,6 +164,20 @@ func (s *Scheduler) Policy() Policy { return s.policy }
 // Current returns the running task, or nil on the scheduler side (timer
 // callbacks, before and after Run): the model's `current`.
 func (s *Scheduler) Current() *Task { return s.cur }
+
+// OnSwitch registers fn to be called with the new current task (nil for
+// the scheduler side) every time Current changes, so that a subsystem can
+// keep what it derives from current (mm's smp_processor_id, asked several
+// times per page fault) instead of asking on every use.
+func (s *Scheduler) OnSwitch(fn func(cur *Task)) { s.onSwitch = append(s.onSwitch, fn) }
+
+// setCurrent changes Current and tells the OnSwitch functions.
+func (s *Scheduler) setCurrent(t *Task) {
+	s.cur = t
+	for _, fn := range s.onSwitch {
+		fn(t)
+	}
+}
 
 // Switches returns how many times a task has been given the CPU.
 func (s *Scheduler) Switches() uint64 { return s.switches }
@@ -418,14 +435,14 @@ func (s *Scheduler) pick() *Task {
 // than a pair of channel operations. iter.Pull also tells the race detector
 // that the two sides hand over, not race.
 func (s *Scheduler) dispatch(t *Task) {
-	s.cur = t
+	s.setCurrent(t)
 	t.state = StateRunning
 	s.switches++
 	if t.resume == nil {
 		t.resume, t.stop = iter.Pull(t.body)
 	}
 	t.resume()
-	s.cur = nil
+	s.setCurrent(nil)
 }
 
 // wake makes a sleeping or blocked task runnable.
@@ -454,9 +471,9 @@ func (s *Scheduler) shutdown() {
 		}
 		// stop resumes the coroutine with yield returning false, so the
 		// task unwinds from its sleep point.
-		s.cur = t
+		s.setCurrent(t)
 		t.stop()
-		s.cur = nil
+		s.setCurrent(nil)
 	}
 	s.runq = ring{}
 	s.timers = nil
