@@ -129,6 +129,7 @@ type Inode struct {
 	state       int
 	dirtiedWhen int64
 	nlink       int
+	evicted     bool // evict() has run: the inode is unhashed
 	opens       int
 	// Blocks maps file block to disk block (the extent tree, flattened).
 	Blocks map[uint64]uint64
@@ -160,7 +161,9 @@ func (i *Inode) MarkInodeDirty(flags int) {
 	wasDirty := i.state&(mm.I_DIRTY_SYNC|mm.I_DIRTY_DATASYNC|mm.I_DIRTY_PAGES) != 0
 	i.state |= flags
 	// tmpfs inodes are never hashed, so they join no dirty list.
-	if !wasDirty && i.nlink > 0 && i.sb.wb != nil {
+	// An unlinked inode that is still open is still hashed: its pages
+	// are written back like any other's until evict() unhashes it.
+	if !wasDirty && !i.evicted && i.sb.wb != nil {
 		i.dirtiedWhen = i.sb.fs.Sched.Now()
 		i.sb.wb.bDirty = append(i.sb.wb.bDirty, i)
 		i.sb.wb.wakeupDelayed()
@@ -335,6 +338,7 @@ func (f *FS) Unlink(path string) error {
 // evictInode is evict(): truncate the page cache (truncate_inode_pages_final)
 // and take the inode off the writeback lists.
 func (f *FS) evictInode(ino *Inode) {
+	ino.evicted = true
 	if mt, ok := ino.sb.Type.(MemType); ok {
 		mt.Evict(f, ino) // tmpfs hook
 		ino.state = 0
