@@ -52,7 +52,33 @@ func (p *Process) Madvise(addr, length uint64, advice int) error {
 	if p.dying() {
 		return EINTR
 	}
-	return mapMMErr(p.m.MM.Madvise(p.MM, addr, length, advice))
+	err := p.m.MM.Madvise(p.MM, addr, length, advice)
+	if advice == mm.MADV_DONTNEED {
+		p.forgetZapped(addr, length)
+	}
+	return mapMMErr(err)
+}
+
+// forgetZapped updates the oracle for MADV_DONTNEED over [addr,
+// addr+length): madvise_dontneed zaps each VMA of the range in address
+// order until one refuses (VM_LOCKED, VM_HUGETLB, VM_PFNMAP), so what this
+// process wrote to private memory there is gone. Its anonymous pages
+// read back as zeroes, its private file pages as the file. Shared
+// mappings keep their data in the file, whose shadow is unchanged.
+func (p *Process) forgetZapped(addr, length uint64) {
+	end := addr + (length+mm.PAGE_SIZE-1)&^(mm.PAGE_SIZE-1)
+	if addr&(mm.PAGE_SIZE-1) != 0 || end <= addr {
+		return // refused before any VMA (or an empty range)
+	}
+	for _, v := range p.MM.VMAs() {
+		if v.End <= addr || v.Start >= end {
+			continue
+		}
+		if v.Flags&(mm.VM_LOCKED|mm.VM_HUGETLB|mm.VM_PFNMAP) != 0 {
+			return
+		}
+		p.shadow.deleteRange(max(v.Start, addr), min(v.End, end))
+	}
 }
 
 // Mlock is mlock(addr, length).

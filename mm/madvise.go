@@ -180,7 +180,9 @@ func (s *System) madviseDontneed(v *VMArea, prev **VMArea, start, end uint64) er
 // madviseRemove is madvise_remove(): punch a hole in a shared file
 // mapping. It tells sys_madvise that it dropped mmap_sem (*prev = nil).
 //
-// Model: every VMA is anonymous (no vm_file), so it always fails.
+// Model: hole punching (->fallocate with FALLOC_FL_PUNCH_HOLE, which
+// shmem, ext4 and xfs have in v3.16) is not modeled, so it fails with
+// EINVAL on every VMA, as it does on anonymous and private ones.
 func (s *System) madviseRemove(v *VMArea, prev **VMArea, start, end uint64) error {
 	*prev = nil
 	// Locked, nonlinear or hugetlb VMAs fail first, then any without a
