@@ -33,6 +33,7 @@ func BenchmarkFuzzExec(b *testing.B) {
 				b.Fatalf("program did not run:\n%s", progs[i%len(progs)])
 			}
 			Check(res)
+			release(res)
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "programs/s")

@@ -198,6 +198,7 @@ func (c *campaign) triageSaved(ctx context.Context) error {
 		if res == nil {
 			continue
 		}
+		release(res)
 		if n := c.addSignal(feats); n > 0 {
 			c.addCorpus(p, n)
 			c.triaged++
@@ -229,9 +230,11 @@ func (c *campaign) worker(ctx context.Context, stop func(), r *rand.Rand) {
 		}
 		title, bad := Check(res)
 		if !bad || !c.claim(title) {
+			release(res)
 			continue
 		}
 		info := c.crash(title, p, res)
+		release(res)
 		if c.cfg.Until != nil && c.cfg.Until.MatchString(title) {
 			c.mu.Lock()
 			if c.found == nil {
@@ -282,6 +285,14 @@ func (c *campaign) exec(p *prog.Program) (*prog.Result, []uint32) {
 		return nil, nil
 	}
 	return res, Features(cov)
+}
+
+// release hands a checked run's memory back (mm.System.Release): the
+// campaign reads nothing of the machine but its log after Check.
+func release(res *prog.Result) {
+	if res.Machine != nil {
+		res.Machine.MM.Release()
+	}
 }
 
 // Features turns a run's coverage into the fuzzer's signal: one feature
@@ -367,8 +378,12 @@ func (c *campaign) crash(title string, p *prog.Program, res *prog.Result) *Crash
 	if !c.cfg.NoMinimize {
 		repro = Minimize(p, func(q *prog.Program) bool {
 			res, _ := c.exec(q)
+			if res == nil {
+				return false
+			}
 			t, bad := Check(res)
-			return res != nil && bad && t == title
+			release(res)
+			return bad && t == title
 		})
 	}
 	info := CrashInfo{Title: title, At: at, Repro: repro}

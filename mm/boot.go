@@ -53,7 +53,7 @@ func Boot(cfg Config, env Env) (*System, error) {
 	// The memmap: one frame per PFN up to max_pfn, holes included, so that
 	// PFN arithmetic needs no lookup (frames of absent sections stay zero
 	// and pfn_valid() says they do not exist).
-	s.pages = make([]Page, s.maxPFN)
+	s.pages = getMemmap(s.maxPFN)
 
 	nodeMem := s.splitNodes()
 	s.markPresentSections()

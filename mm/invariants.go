@@ -140,7 +140,7 @@ func (s *System) CheckInvariants() []string {
 			switch state[pfn] {
 			case stateUnseen:
 				switch {
-				case s.badLeaked[pfn]:
+				case s.isBadLeaked(pfn):
 					state[pfn] = stateLeaked
 				case pg.PageReserved():
 					state[pfn] = stateReserved

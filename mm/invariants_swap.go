@@ -228,7 +228,7 @@ func (s *System) checkSwapInvariants(bad func(format string, args ...any)) {
 			continue
 		}
 		for pfn := z.zoneStartPFN; pfn < z.zoneEndPFN(); pfn++ {
-			if !s.pfnValid(pfn) || s.badLeaked[pfn] {
+			if !s.pfnValid(pfn) || s.isBadLeaked(pfn) {
 				continue
 			}
 			p := &s.pages[pfn]

@@ -100,7 +100,7 @@ func (s *System) checkUserInvariants(bad func(format string, args ...any)) {
 				continue
 			}
 			pg := &s.pages[pfn]
-			if s.badLeaked[pfn] {
+			if s.isBadLeaked(pfn) {
 				continue // bad_page left its fields as they were
 			}
 			if pg.PageLRU() && !onLRU[pfn] {

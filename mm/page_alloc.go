@@ -1748,4 +1748,8 @@ func (s *System) markLeaked(pfn uint64, order uint) {
 }
 
 // BadPageLeaked tells whether bad_page took the frame out of circulation.
-func (s *System) BadPageLeaked(pfn uint64) bool { return s.badLeaked[pfn] }
+func (s *System) BadPageLeaked(pfn uint64) bool { return s.isBadLeaked(pfn) }
+
+// isBadLeaked is the map lookup, skipped while nothing leaked (almost
+// always): the invariant checker asks for every frame.
+func (s *System) isBadLeaked(pfn uint64) bool { return len(s.badLeaked) != 0 && s.badLeaked[pfn] }

@@ -134,7 +134,10 @@ type ptSlab struct {
 	gen uint64
 }
 
-const ptChunk = 64
+// ptChunk is how many tables a chunk holds: 8 (32 KiB) keeps a small
+// process's page tables small, and the fuzzer boots thousands of those a
+// second.
+const ptChunk = 8
 
 func (ps *ptSlab) alloc() ptTable {
 	var id ptTable
