@@ -13,13 +13,15 @@ package mm
 // a site costs nothing when coverage is off (one nil test).
 type Coverage struct {
 	// Hits counts, saturating at 255, each site (index hash(site)) and
-	// each transition from one site to the next (index prev>>1 ^ cur, as
-	// AFL does for edges).
+	// each transition from one site to the next on the same task (index
+	// prev>>1 ^ cur, as AFL does for edges; per task, as kcov is per
+	// thread, so that how the scheduler interleaves tasks is not taken
+	// for new behaviour).
 	Hits [CoverSize]uint8
 	// Names, when not nil, records the name of each site index reached,
 	// for reports ("which branches has the campaign seen").
 	Names map[uint32]string
-	prev  uint32
+	prev  []uint32 // by PID: the task's last site
 }
 
 // CoverSize is the size of the coverage table: big enough that the few
@@ -39,11 +41,15 @@ func (s *System) EnableCoverage(names bool) *Coverage {
 // Cover records that the decision point site was reached.
 func (s *System) Cover(site string) {
 	if s.cov != nil {
-		s.cov.hit(site)
+		pid := 0
+		if t := s.current(); t != nil {
+			pid = t.PID
+		}
+		s.cov.hit(site, pid)
 	}
 }
 
-func (c *Coverage) hit(site string) {
+func (c *Coverage) hit(site string, pid int) {
 	// FNV-1a: names are short, and this runs only while fuzzing.
 	h := uint32(2166136261)
 	for i := 0; i < len(site); i++ {
@@ -59,9 +65,12 @@ func (c *Coverage) hit(site string) {
 			c.Names[h] = site
 		}
 	}
-	e := (c.prev>>1 ^ h) & (CoverSize - 1)
+	if pid >= len(c.prev) {
+		c.prev = append(c.prev, make([]uint32, pid+1-len(c.prev))...)
+	}
+	e := (c.prev[pid]>>1 ^ h) & (CoverSize - 1)
 	if c.Hits[e] < 255 {
 		c.Hits[e]++
 	}
-	c.prev = h
+	c.prev[pid] = h
 }
