@@ -46,4 +46,10 @@ func BenchmarkFuzzExec(b *testing.B) {
 		run(b, empty)
 	})
 	b.Run("calls=20", func(b *testing.B) { run(b, progs) })
+	cfg.Calls = 100
+	long := make([]*prog.Program, len(progs))
+	for i := range long {
+		long[i] = Sanitize(Generate(r, cfg))
+	}
+	b.Run("calls=100", func(b *testing.B) { run(b, long) })
 }

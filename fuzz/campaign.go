@@ -271,21 +271,31 @@ func (c *campaign) next(r *rand.Rand) *prog.Program {
 // features; a nil result is a program that would not run (it counts as
 // an exec but is otherwise dropped).
 func (c *campaign) exec(p *prog.Program) (*prog.Result, []uint32) {
-	var cov *mm.Coverage
-	res, err := prog.Run(p, prog.Options{Setup: func(m *kernel.Machine) { cov = m.MM.EnableCoverage(c.cfg.SiteNames) }})
+	cov, _ := covPool.Get().(*mm.Coverage)
+	if cov == nil {
+		cov = &mm.Coverage{}
+	}
+	cov.Reset()
+	if c.cfg.SiteNames && cov.Names == nil {
+		cov.Names = map[uint32]string{}
+	}
+	booted := false
+	res, err := prog.Run(p, prog.Options{Setup: func(m *kernel.Machine) { m.MM.UseCoverage(cov); booted = true }})
+	defer covPool.Put(cov)
 	c.mu.Lock()
 	c.execs++
-	if cov != nil {
-		for _, name := range cov.Names {
-			c.sites[name] = true
-		}
+	for _, name := range cov.Names {
+		c.sites[name] = true
 	}
 	c.mu.Unlock()
-	if err != nil || cov == nil {
+	if err != nil || !booted {
 		return nil, nil
 	}
 	return res, Features(cov)
 }
+
+// covPool holds coverage tables between runs (64K each).
+var covPool sync.Pool
 
 // release hands a checked run's memory back (mm.System.Release): the
 // campaign reads nothing of the machine but its log after Check.
@@ -299,11 +309,9 @@ func release(res *prog.Result) {
 // per table entry reached, and per AFL hit-count bucket of it, so that a
 // loop taken more times than before counts as new.
 func Features(cov *mm.Coverage) []uint32 {
-	var out []uint32
-	for i, n := range cov.Hits {
-		if n != 0 {
-			out = append(out, uint32(i)<<3|hitBucket(n))
-		}
+	out := make([]uint32, 0, len(cov.Touched))
+	for _, i := range cov.Touched {
+		out = append(out, uint32(i)<<3|hitBucket(cov.Hits[i]))
 	}
 	return out
 }

@@ -21,8 +21,25 @@ type Coverage struct {
 	// Names, when not nil, records the name of each site index reached,
 	// for reports ("which branches has the campaign seen").
 	Names map[uint32]string
-	prev  []uint32 // by PID: the task's last site
+	// Touched lists the entries of Hits that are not zero, in the order
+	// they were first hit, so that reading and clearing the table costs
+	// what was reached, not its size.
+	Touched []uint16
+	prev    []uint32 // by PID: the task's last site
 }
+
+// Reset clears c for another run (keeping its Names map, if any).
+func (c *Coverage) Reset() {
+	for _, i := range c.Touched {
+		c.Hits[i] = 0
+	}
+	c.Touched = c.Touched[:0]
+	clear(c.prev)
+}
+
+// UseCoverage collects coverage on s into c (which Reset has cleared, or
+// which is new): the fuzzer reuses one table per worker.
+func (s *System) UseCoverage(c *Coverage) { s.cov = c }
 
 // CoverSize is the size of the coverage table: big enough that the few
 // hundred sites and their transitions rarely collide.
@@ -57,7 +74,10 @@ func (c *Coverage) hit(site string, pid int) {
 		h *= 16777619
 	}
 	h = (h ^ h>>16) & (CoverSize - 1)
-	if c.Hits[h] < 255 {
+	if n := c.Hits[h]; n == 0 {
+		c.Touched = append(c.Touched, uint16(h))
+		c.Hits[h] = 1
+	} else if n < 255 {
 		c.Hits[h]++
 	}
 	if c.Names != nil {
@@ -69,7 +89,10 @@ func (c *Coverage) hit(site string, pid int) {
 		c.prev = append(c.prev, make([]uint32, pid+1-len(c.prev))...)
 	}
 	e := (c.prev[pid]>>1 ^ h) & (CoverSize - 1)
-	if c.Hits[e] < 255 {
+	if n := c.Hits[e]; n == 0 {
+		c.Touched = append(c.Touched, uint16(e))
+		c.Hits[e] = 1
+	} else if n < 255 {
 		c.Hits[e]++
 	}
 	c.prev[pid] = h
