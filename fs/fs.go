@@ -8,6 +8,7 @@ package fs
 
 import (
 	"errors"
+	"slices"
 	"sort"
 
 	"pagesim/klog"
@@ -78,22 +79,77 @@ type SuperBlock struct {
 	MountPoint string
 	Dev        *BlockDevice
 	BDI        *mm.BackingDevInfo
-	// nextBlock is the block allocator: blocks are handed out in order.
+	// The block allocator: block 0 is the superblock's; blocks below
+	// nextBlock have been handed out, and those given back since are on
+	// freed, reused last in first out. reserved counts delayed
+	// allocations (dirty pages with no block yet) that are promised a
+	// block when they are written back.
 	nextBlock uint64
 	nrBlocks  uint64
+	freed     []uint64
+	reserved  uint64
 	// Private is the filesystem's (s_fs_info).
 	Private any
 	wb      *bdiWriteback
 }
 
-// AllocBlock hands out a free block, or ENOSPC.
-func (sb *SuperBlock) AllocBlock() (uint64, error) {
-	if sb.nextBlock >= sb.nrBlocks {
-		return 0, ENOSPC
+// freeBlocks is how many blocks are neither in use nor the superblock's.
+func (sb *SuperBlock) freeBlocks() uint64 {
+	return sb.nrBlocks - sb.nextBlock + uint64(len(sb.freed))
+}
+
+// ReserveDelalloc reserves a block for a page being dirtied over a hole
+// (ext4_da_reserve_space, xfs_iomap_write_delay's reservation), so that
+// writeback will find one: ENOSPC when every free block is spoken for,
+// and the write(2) that asked fails with it.
+//
+// Model: ext4's root-reserved blocks and metadata reservations, and
+// xfs's per-AG accounting and speculative preallocation, are not
+// modeled; a block is a page.
+func (sb *SuperBlock) ReserveDelalloc() error {
+	if sb.freeBlocks() <= sb.reserved {
+		return ENOSPC
+	}
+	sb.reserved++
+	return nil
+}
+
+// ReleaseDelalloc gives back a reservation whose page went away unwritten
+// (invalidated by truncate).
+func (sb *SuperBlock) ReleaseDelalloc() {
+	if sb.reserved == 0 {
+		panic("fs: delayed-allocation reservation released twice")
+	}
+	sb.reserved--
+}
+
+// AllocDelalloc turns a reservation into a block, at writeback.
+func (sb *SuperBlock) AllocDelalloc() uint64 {
+	sb.ReleaseDelalloc()
+	if n := len(sb.freed); n > 0 {
+		b := sb.freed[n-1]
+		sb.freed = sb.freed[:n-1]
+		return b
 	}
 	b := sb.nextBlock
 	sb.nextBlock++
-	return b, nil
+	return b
+}
+
+// freeFileBlocks gives back the file's blocks from file block first on
+// (truncate, evict), in file order so that reuse is deterministic.
+func (sb *SuperBlock) freeFileBlocks(ino *Inode, first uint64) {
+	var blks []uint64
+	for blk := range ino.Blocks {
+		if blk >= first {
+			blks = append(blks, blk)
+		}
+	}
+	slices.Sort(blks)
+	for _, blk := range blks {
+		sb.freed = append(sb.freed, ino.Blocks[blk])
+		delete(ino.Blocks, blk)
+	}
 }
 
 // Mount mounts a filesystem of type t at mountPoint on a new block device
@@ -301,12 +357,7 @@ func (f *FS) Truncate(file *File, size int64) (old int64, err error) {
 		mt.Setsize(f, ino, old, size) // tmpfs hook
 	} else if size < old {
 		f.Sys.TruncatePagecache(ino.Mapping, size)
-		first := uint64(size+BlockSize-1) / BlockSize
-		for blk := range ino.Blocks {
-			if blk >= first {
-				delete(ino.Blocks, blk)
-			}
-		}
+		ino.sb.freeFileBlocks(ino, uint64(size+BlockSize-1)/BlockSize)
 	}
 	ino.MarkInodeDirty(mm.I_DIRTY_SYNC)
 	return old, nil
@@ -345,6 +396,7 @@ func (f *FS) evictInode(ino *Inode) {
 		return
 	}
 	f.Sys.TruncateInodePages(ino.Mapping, 0)
+	ino.sb.freeFileBlocks(ino, 0)
 	ino.sb.wb.remove(ino)
 	ino.state = 0
 }

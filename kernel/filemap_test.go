@@ -5,6 +5,7 @@ package kernel
 import (
 	"testing"
 
+	"pagesim/fs"
 	"pagesim/mm"
 	"pagesim/sim"
 )
@@ -163,4 +164,62 @@ func TestTruncateHolePage(t *testing.T) {
 		p.Pread(fd, 0, 16<<10)
 	})
 	finish(t, m)
+}
+
+// TestDelallocENOSPC checks delayed allocation's reservation rule (ext4_da_
+// reserve_space, xfs_iomap_write_delay): a write over holes reserves a
+// block per page, so a write that would need more blocks than the
+// filesystem has left fails with ENOSPC after the pages that fit (and
+// never leaves dirty pages writeback cannot place); truncate and the
+// last close of an unlinked file give their blocks back for reuse.
+func TestDelallocENOSPC(t *testing.T) {
+	for _, typ := range []string{"ext4", "xfs"} {
+		t.Run(typ, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.MemBytes = 256 << 20
+			const disk = 8 << 20 // 2048 blocks, one of them the superblock's
+			cfg.Mounts = []MountSpec{{Type: typ, Path: "/mnt", SizeBytes: disk}}
+			m, err := Boot(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(m.Close)
+			m.Spawn("w", func(p *Process) {
+				fd, _ := p.Open("/mnt/a", true)
+				// A write stops short where the space ends (write(2)
+				// returns what it wrote); the next one gets ENOSPC.
+				n, err := p.Pwrite(fd, 0, 2*disk, 1)
+				if err != nil || n != disk-mm.PAGE_SIZE {
+					t.Errorf("pwrite past the disk = %d, %v; want %d", n, err, disk-mm.PAGE_SIZE)
+				}
+				if n, err := p.Pwrite(fd, disk, mm.PAGE_SIZE, 1); err != fs.ENOSPC {
+					t.Errorf("pwrite on a full disk = %d, %v; want ENOSPC", n, err)
+				}
+				if err := p.Fsync(fd, false); err != nil {
+					t.Errorf("fsync: %v", err)
+				}
+				// Truncate gives half the blocks back: they can be
+				// written again, by another file.
+				if err := p.Ftruncate(fd, disk/2); err != nil {
+					t.Error(err)
+				}
+				fd2, _ := p.Open("/mnt/b", true)
+				if n, err := p.Pwrite(fd2, 0, disk/4, 2); n != disk/4 || err != nil {
+					t.Errorf("pwrite after truncate = %d, %v", n, err)
+				}
+				// An unlinked file's blocks come back at its last close.
+				p.Unlink("/mnt/a")
+				if err := p.Close(fd); err != nil {
+					t.Error(err)
+				}
+				fd3, _ := p.Open("/mnt/c", true)
+				if n, err := p.Pwrite(fd3, 0, disk/2, 3); n != disk/2 || err != nil {
+					t.Errorf("pwrite after the unlinked file went = %d, %v", n, err)
+				}
+				p.Fsync(fd2, false)
+				p.Fsync(fd3, false)
+			})
+			finish(t, m)
+		})
+	}
 }

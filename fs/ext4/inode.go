@@ -51,8 +51,11 @@ func daGetBlockPrep(ino *fs.Inode, iblock uint64, bh *fs.BufferHead, create bool
 		bh.Set(fs.BH_Mapped)
 		return nil
 	}
-	if !create {
+	if !create || bh.Test(fs.BH_Delay) {
 		return nil
+	}
+	if err := ino.SB().ReserveDelalloc(); err != nil {
+		return err // ext4_da_reserve_space
 	}
 	bh.Blocknr = 0 // invalid_block
 	bh.Set(fs.BH_Mapped)
@@ -90,8 +93,8 @@ func (a *aops) SetPageDirty(s *mm.System, pfn uint64) bool {
 // InvalidatePage is ext4_da_invalidatepage(): release the delayed
 // reservation, then block_invalidatepage.
 func (a *aops) InvalidatePage(s *mm.System, pfn uint64, offset, length int) {
-	if bh := a.f.PageBuffers(pfn); bh != nil && offset == 0 && length == fs.BlockSize {
-		bh.Clear(fs.BH_Delay)
+	if bh := a.f.PageBuffers(pfn); bh != nil && offset == 0 && length == fs.BlockSize && bh.TestClear(fs.BH_Delay) {
+		a.ino.SB().ReleaseDelalloc() // ext4_da_page_release_reservation
 	}
 	a.f.BlockInvalidatepage(pfn, offset, length)
 }
@@ -202,12 +205,7 @@ func (a *aops) Writepages(s *mm.System, m *mm.AddressSpace, wbc *mm.WritebackCon
 	return s.WriteCachePages(m, wbc, func(pfn uint64, wbc *mm.WritebackControl) int {
 		bh := a.f.PageBuffers(pfn)
 		if bh != nil && bh.Test(fs.BH_Delay) {
-			blk, err := a.ino.SB().AllocBlock()
-			if err != nil {
-				s.RedirtyPageForWritepage(wbc, pfn)
-				s.UnlockPage(pfn)
-				return -28 // ENOSPC
-			}
+			blk := a.ino.SB().AllocDelalloc()
 			a.ino.Blocks[s.Page(pfn).Index()] = blk
 			bh.Blocknr = blk
 			bh.Clear(fs.BH_Delay)

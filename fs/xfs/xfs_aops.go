@@ -55,8 +55,11 @@ func getBlocks(ino *fs.Inode, iblock uint64, bh *fs.BufferHead, create bool) err
 		bh.Set(fs.BH_Mapped)
 		return nil
 	}
-	if !create {
+	if !create || bh.Test(fs.BH_Delay) {
 		return nil
+	}
+	if err := ino.SB().ReserveDelalloc(); err != nil {
+		return err // xfs_iomap_write_delay: no space for the delalloc extent
 	}
 	bh.Blocknr = 0
 	bh.Set(fs.BH_Mapped)
@@ -95,7 +98,14 @@ func (a *aops) SetPageDirty(s *mm.System, pfn uint64) bool {
 }
 
 // InvalidatePage is xfs_vm_invalidatepage() -> block_invalidatepage().
+//
+// Model: xfs keeps delayed allocations as extents and gives their
+// reservation back when truncate removes them (xfs_bunmapi); the model
+// gives it back with the page's buffer.
 func (a *aops) InvalidatePage(s *mm.System, pfn uint64, offset, length int) {
+	if bh := a.f.PageBuffers(pfn); bh != nil && offset == 0 && length == fs.BlockSize && bh.TestClear(fs.BH_Delay) {
+		a.ino.SB().ReleaseDelalloc()
+	}
 	a.f.BlockInvalidatepage(pfn, offset, length)
 }
 
@@ -136,10 +146,7 @@ func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int
 	bh := a.f.PageBuffers(pfn)
 	if bh != nil && bh.Test(fs.BH_Delay) {
 		s.Cover("xfs_vm_writepage:delalloc")
-		blk, err := a.ino.SB().AllocBlock()
-		if err != nil {
-			return a.redirty(s, pfn, wbc)
-		}
+		blk := a.ino.SB().AllocDelalloc()
 		a.ino.Blocks[p.Index()] = blk
 		bh.Blocknr = blk
 		bh.Clear(fs.BH_Delay)
