@@ -60,6 +60,7 @@ func (cfg CampaignConfig) nowOrDefault() func() time.Time {
 // Stats is a campaign's outcome.
 type Stats struct {
 	Execs    uint64        // programs run (corpus triage and minimization included)
+	Slow     uint64        // of those, runs dropped for going past RunBudget
 	Elapsed  time.Duration // wall time
 	Procs    int
 	Corpus   int // programs kept for new coverage
@@ -108,6 +109,7 @@ type campaign struct {
 	crashes   []CrashInfo
 	found     *CrashInfo
 	execs     uint64
+	slow      uint64 // runs dropped for going past RunBudget
 	resumed   int
 	triaged   int
 	stopping  bool
@@ -280,10 +282,19 @@ func (c *campaign) exec(p *prog.Program) (*prog.Result, []uint32) {
 		cov.Names = map[uint32]string{}
 	}
 	booted := false
-	res, err := prog.Run(p, prog.Options{Setup: func(m *kernel.Machine) { m.MM.UseCoverage(cov); booted = true }})
+	res, err := prog.Run(p, prog.Options{
+		Setup:    func(m *kernel.Machine) { m.MM.UseCoverage(cov); booted = true },
+		Deadline: time.Now().Add(RunBudget),
+	})
 	defer covPool.Put(cov)
 	c.mu.Lock()
 	c.execs++
+	if res != nil && res.TimedOut {
+		c.slow++
+		c.mu.Unlock()
+		release(res)
+		return nil, nil
+	}
 	for _, name := range cov.Names {
 		c.sites[name] = true
 	}
@@ -293,6 +304,12 @@ func (c *campaign) exec(p *prog.Program) (*prog.Result, []uint32) {
 	}
 	return res, Features(cov)
 }
+
+// RunBudget is how much host time one run may take. A run takes
+// milliseconds; one that takes seconds is a program with gigabytes of
+// model work, or a livelock the watchdog has not caught yet, and is
+// dropped (counted as slow) rather than let it hold a worker.
+const RunBudget = 5 * time.Second
 
 // covPool holds coverage tables between runs (64K each).
 var covPool sync.Pool
@@ -410,7 +427,7 @@ func (c *campaign) crash(title string, p *prog.Program, res *prog.Result) *Crash
 func (c *campaign) stats() *Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := &Stats{Execs: c.execs, Elapsed: c.cfg.Now().Sub(c.start), Procs: c.cfg.Procs, Corpus: len(c.corpus),
+	st := &Stats{Execs: c.execs, Slow: c.slow, Elapsed: c.cfg.Now().Sub(c.start), Procs: c.cfg.Procs, Corpus: len(c.corpus),
 		Signal: len(c.signal), Coverage: len(c.cover), Crashes: append([]CrashInfo(nil), c.crashes...),
 		Found: c.found, Resumed: c.resumed, Triaged: c.triaged}
 	sort.Slice(st.Crashes, func(i, j int) bool { return st.Crashes[i].At < st.Crashes[j].At })

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"pagesim/kernel"
 	"pagesim/mm"
@@ -35,6 +36,13 @@ type Options struct {
 	// there: every task is unwound and Run returns with
 	// Result.Stopped set.
 	AfterCall func(ev *CallEvent) (stop bool)
+	// Deadline, when set, is the host time by which the run must end: a
+	// program whose model work takes longer (a program that writes
+	// gigabytes, a livelock the watchdog has not caught yet) is stopped
+	// and its Result says TimedOut. The fuzzer sets it, so that one slow
+	// program cannot hold a worker. It uses the scheduler's tick
+	// (sim.Scheduler.SetTick), which it then owns.
+	Deadline time.Time
 }
 
 // CallEvent is a call that has just returned, as Options.AfterCall sees
@@ -96,6 +104,10 @@ type Result struct {
 	// StoppedAfter (its index in Program.Calls).
 	Stopped      bool
 	StoppedAfter int
+	// TimedOut says that Options.Deadline passed and the run was cut
+	// short: what it found so far is in the Result, but it was not
+	// checked at the end.
+	TimedOut bool
 }
 
 // Failed says whether the run found a problem: an oops, a model failure,
@@ -178,6 +190,14 @@ func Run(p *Program, opts Options) (*Result, error) {
 		ctx.task = proc.Task
 		r.tasks = append(r.tasks, ctx)
 	}
+	if !opts.Deadline.IsZero() {
+		deadline := opts.Deadline
+		m.Sched.SetTick(256, func() {
+			if time.Now().After(deadline) {
+				m.Sched.Stop(deadlineReason)
+			}
+		})
+	}
 	kres := m.Run(0)
 	if !kres.Failed() && opts.IdleNS > 0 {
 		kres = m.Run(opts.IdleNS)
@@ -193,8 +213,12 @@ func Run(p *Program, opts Options) (*Result, error) {
 			kres.Err = nil
 		}
 	}
+	if se := (*sim.StopError)(nil); errors.As(kres.Err, &se) && se.Reason == deadlineReason {
+		res.TimedOut = true
+		kres.Err = nil
+	}
 	res.Kernel = kres
-	if kres.Oops == nil && r.stoppedAfter < 0 {
+	if kres.Oops == nil && r.stoppedAfter < 0 && !res.TimedOut {
 		res.Invariants = m.MM.CheckInvariants()
 	}
 	return res, nil
@@ -203,6 +227,10 @@ func Run(p *Program, opts Options) (*Result, error) {
 // stopReason is the machine's stop reason when Options.AfterCall stops
 // the run.
 const stopReason = "stopped after a call by the caller of prog.Run"
+
+// deadlineReason is the machine's stop reason when Options.Deadline
+// passes.
+const deadlineReason = "the run went past its real-time deadline"
 
 type runner struct {
 	p      *Program

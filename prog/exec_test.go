@@ -174,3 +174,24 @@ func TestRunRandomArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadline checks Options.Deadline: a run past it stops, says
+// TimedOut, is not a failure of the kernel and is not checked at the end.
+func TestDeadline(t *testing.T) {
+	p, err := Parse("p", []byte("mem 64M\n\na: r0 = mmap(8M, rw)\nrepeat 2000 {\na: sleep(1ms)\n}\na: touch(r0, 8M, read)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(p, Options{Deadline: time.Now().Add(-time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TimedOut || res.Kernel.Failed() || res.Invariants != nil || res.Calls[len(res.Calls)-1].Executed {
+		t.Errorf("past its deadline: TimedOut %v, kernel %+v, invariants %v, last call executed %v",
+			res.TimedOut, res.Kernel, res.Invariants, res.Calls[len(res.Calls)-1].Executed)
+	}
+	res, err = Run(p, Options{Deadline: time.Now().Add(time.Minute)})
+	if err != nil || res.TimedOut || !res.Calls[len(res.Calls)-1].Executed {
+		t.Errorf("within its deadline: TimedOut %v, err %v", res.TimedOut, err)
+	}
+}

@@ -109,9 +109,10 @@ func NewScheduler(clock *Clock, rng *Rand, ncpus int, policy Policy) *Scheduler 
 // back, or on the running task at a Yield. Either way nothing else runs
 // meanwhile, so fn may read the machine (the clock, the task list) without
 // a data race, where reading it from another goroutine would be one. fn
-// must not sleep, spawn, stop or otherwise change the machine: it is for
+// must not sleep, spawn or otherwise change the machine: it is for
 // observers, such as a progress report that looks at host time every n
-// switches. A nil fn (or n of 0) removes the tick.
+// switches. It may Stop the machine (a deadline). A nil fn (or n of 0)
+// removes the tick.
 func (s *Scheduler) SetTick(n uint64, fn func()) {
 	if fn == nil || n == 0 {
 		s.tickFn, s.tickEvery, s.tickNext = nil, 0, math.MaxUint64

@@ -97,6 +97,9 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "kernel %s, %d procs, %s: %d execs, %.0f execs/s per core; corpus %d (%d resumed), coverage %d, signal %d\n",
 		*kern, st.Procs, st.Elapsed.Round(time.Millisecond), st.Execs, st.ExecsPerSecPerCore(), st.Corpus, st.Resumed, st.Coverage, st.Signal)
+	if st.Slow > 0 {
+		fmt.Fprintf(stdout, "slow runs dropped (over %v of host time each): %d\n", fuzz.RunBudget, st.Slow)
+	}
 	if st.Found != nil {
 		fmt.Fprintf(stdout, "found %q after %.2fs\n", st.Found.Title, st.Found.At.Seconds())
 	} else if cfg.Until != nil {
