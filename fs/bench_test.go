@@ -20,7 +20,7 @@ func BenchmarkWritePageCache(b *testing.B) {
 		file, _ := m.f.Open("/ext4/bench", true)
 		for i := 0; i < b.N; i++ {
 			pos := int64(i%1024) * mm.PAGE_SIZE
-			if _, err := m.f.Write(file, pos, mm.PAGE_SIZE, uint64(i)); err != nil {
+			if _, err := m.f.Write(file, pos, mm.PAGE_SIZE, uint64(i), nil); err != nil {
 				b.Error(err)
 				return
 			}

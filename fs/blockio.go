@@ -194,3 +194,66 @@ func (f *FS) BlockPageMkwrite(ino *Inode, pfn uint64, getBlock GetBlock) int {
 	s.WaitForStablePage(pfn)
 	return mm.VM_FAULT_LOCKED
 }
+
+// BlockTruncatePage is block_truncate_page(): when a truncate leaves the
+// file ending inside a block that is on disk (or reserved), zero the rest
+// of that block in the page cache and mark it dirty, so that the zeroes
+// reach the disk: truncate_pagecache only zeroes the cached page, which a
+// later reclaim or drop_caches would throw away, and the old bytes would
+// come back from the disk. ext4_truncate (ext4_block_truncate_page) and
+// xfs_setattr_size (block_truncate_page) both do it.
+//
+// Model: grab_cache_page is grab_cache_page_write_begin (no difference
+// for a file page), and the block is mapped from the inode's block map
+// (get_block without create), which is what both filesystems' get_block
+// does then.
+func (f *FS) BlockTruncatePage(ino *Inode, from int64) error {
+	offset := int(from & (BlockSize - 1))
+	if offset == 0 {
+		return nil
+	}
+	s := f.Sys
+	index := uint64(from) >> mm.PAGE_SHIFT
+	_, onDisk := ino.Blocks[index]
+	if pfn, cached := s.FindGetPage(ino.Mapping, index); cached {
+		s.PutPage(pfn)
+	} else if !onDisk {
+		return nil // a hole, and nothing cached: nothing to zero
+	}
+	pfn, ok := s.GrabCachePageWriteBegin(ino.Mapping, index, true)
+	if !ok {
+		return ENOMEM
+	}
+	defer func() {
+		s.UnlockPage(pfn)
+		s.PutPage(pfn)
+	}()
+	bh := f.PageBuffers(pfn)
+	if bh == nil {
+		bh = f.CreateEmptyBuffers(pfn, 0)
+	}
+	if !bh.Test(BH_Mapped) {
+		blk, ok := ino.Blocks[index]
+		if !ok {
+			return nil // a hole: nothing on disk to zero
+		}
+		bh.Blocknr = blk
+		bh.Set(BH_Mapped)
+	}
+	p := s.Page(pfn)
+	if p.Test(mm.PG_uptodate) {
+		bh.Set(BH_Uptodate)
+	}
+	if !bh.Test(BH_Uptodate) && !bh.Test(BH_Delay) && !bh.Test(BH_Unwritten) {
+		if err := f.readBlockSync(ino, pfn, bh); err != nil {
+			return err
+		}
+		// zero_user. A page that was already cached and up to date
+		// had its tail zeroed by truncate_pagecache, and zeroes over
+		// zeroes change nothing (the content token must not change
+		// either).
+		p.SetData(mm.ZeroSegmentToken(p.Data(), int64(offset), BlockSize))
+	}
+	f.MarkBufferDirty(bh)
+	return nil
+}

@@ -29,6 +29,7 @@ var (
 	EFBIG  = errors.New("EFBIG")
 	ENOSPC = errors.New("ENOSPC")
 	EIO    = errors.New("EIO")
+	ENOMEM = errors.New("ENOMEM")
 )
 
 // Type is a filesystem type: what it gives each new inode's address space.
@@ -282,8 +283,10 @@ func (f *FS) Close(file *File) {
 
 // Write is vfs_write() -> generic_file_aio_write(): the page-cache write
 // of length bytes of data token at pos, then i_size grows as write_end
-// says.
-func (f *FS) Write(file *File, pos, length int64, token uint64) (int64, error) {
+// says. locked, if not nil, is called once i_mutex is held, before any
+// page is written (the data-integrity oracle records there what the
+// write will change).
+func (f *FS) Write(file *File, pos, length int64, token uint64, locked func()) (int64, error) {
 	if pos < 0 || length < 0 {
 		return 0, EINVAL
 	}
@@ -298,6 +301,9 @@ func (f *FS) Write(file *File, pos, length int64, token uint64) (int64, error) {
 	// cannot cut the file between two of its pages.
 	ino := file.Inode
 	ino.iMutex.Lock(f.Sched.Current())
+	if locked != nil {
+		locked()
+	}
 	n, err := f.Sys.GenericPerformWrite(ino.Mapping, pos, length, token)
 	ino.iMutex.Unlock()
 	if err != nil {
@@ -358,6 +364,9 @@ func (f *FS) Truncate(file *File, size int64) (old int64, err error) {
 	} else if size < old {
 		f.Sys.TruncatePagecache(ino.Mapping, size)
 		ino.sb.freeFileBlocks(ino, uint64(size+BlockSize-1)/BlockSize)
+		if err := f.BlockTruncatePage(ino, size); err != nil {
+			return old, mapErr(err)
+		}
 	}
 	ino.MarkInodeDirty(mm.I_DIRTY_SYNC)
 	return old, nil

@@ -87,7 +87,7 @@ func TestExt4WriteDelallocFlusherCleans(t *testing.T) {
 	var file *fs.File
 	m.run(t, func(task *sim.Task) {
 		file, _ = m.f.Open("/ext4/a", true)
-		if n, err := m.f.Write(file, 0, 3*mm.PAGE_SIZE, 7); err != nil || n != 3*mm.PAGE_SIZE {
+		if n, err := m.f.Write(file, 0, 3*mm.PAGE_SIZE, 7, nil); err != nil || n != 3*mm.PAGE_SIZE {
 			t.Fatalf("write = %d, %v", n, err)
 		}
 	})
@@ -136,7 +136,7 @@ func TestFsyncWaitsForWriteback(t *testing.T) {
 			var start, end int64
 			m.run(t, func(task *sim.Task) {
 				file, _ = m.f.Open(mp+"/f", true)
-				m.f.Write(file, 0, 8*mm.PAGE_SIZE, 1)
+				m.f.Write(file, 0, 8*mm.PAGE_SIZE, 1, nil)
 				start = task.Now()
 				if err := m.f.Fsync(file, false); err != nil {
 					t.Errorf("fsync: %v", err)
@@ -189,7 +189,7 @@ func TestWritepageWarnRule(t *testing.T) {
 				var file *fs.File
 				m.run(t, func(task *sim.Task) {
 					file, _ = m.f.Open("/"+fsName+"/f", true)
-					m.f.Write(file, 0, mm.PAGE_SIZE, 3)
+					m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
 				})
 				pfn := m.pageAt(t, file, 0)
 				wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 32, ForReclaim: true}
@@ -237,7 +237,7 @@ func TestDataSurvivesDiskRoundTrip(t *testing.T) {
 				file, _ := m.f.Open(mp+"/d", true)
 				shadow := map[uint64]uint64{}
 				write := func(pos, n int64, tok uint64) {
-					m.f.Write(file, pos, n, tok)
+					m.f.Write(file, pos, n, tok, nil)
 					for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
 						shadow[idx] = mm.MixToken(shadow[idx], tok)
 					}
@@ -282,7 +282,7 @@ func TestTruncateRemovesPages(t *testing.T) {
 	var file *fs.File
 	m.run(t, func(task *sim.Task) {
 		file, _ = m.f.Open("/ext4/t", true)
-		m.f.Write(file, 0, 10*mm.PAGE_SIZE, 5)
+		m.f.Write(file, 0, 10*mm.PAGE_SIZE, 5, nil)
 		m.s.LRUAddDrainAll()
 		if _, err := m.f.Truncate(file, 3*mm.PAGE_SIZE+100); err != nil {
 			t.Fatal(err)
@@ -309,7 +309,7 @@ func TestReadaheadWindow(t *testing.T) {
 	m := boot(t)
 	m.run(t, func(task *sim.Task) {
 		file, _ := m.f.Open("/xfs/r", true)
-		m.f.Write(file, 0, 64*mm.PAGE_SIZE, 9)
+		m.f.Write(file, 0, 64*mm.PAGE_SIZE, 9, nil)
 		m.f.Fsync(file, false)
 		m.s.LRUAddDrainAll()
 		m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
@@ -344,7 +344,7 @@ func TestDirtyThrottling(t *testing.T) {
 		start := task.Now()
 		// 128 MiB into a 256 MiB machine: far over dirty_ratio (20%).
 		for i := int64(0); i < 32768; i++ {
-			m.f.Write(file, i*mm.PAGE_SIZE, mm.PAGE_SIZE, uint64(i))
+			m.f.Write(file, i*mm.PAGE_SIZE, mm.PAGE_SIZE, uint64(i), nil)
 		}
 		slept = task.Now() - start
 	})
@@ -376,7 +376,7 @@ func TestWritebackUnlocksEveryBuffer(t *testing.T) {
 			m.run(t, func(task *sim.Task) {
 				file, _ := m.f.Open(mp+"/f", true)
 				for i := int64(0); i < n; i += 256 {
-					m.f.Write(file, i*mm.PAGE_SIZE, 256*mm.PAGE_SIZE, 1)
+					m.f.Write(file, i*mm.PAGE_SIZE, 256*mm.PAGE_SIZE, 1, nil)
 				}
 				if err := m.f.Fsync(file, false); err != nil {
 					t.Errorf("fsync: %v", err)
@@ -413,7 +413,7 @@ func TestBioAccounting(t *testing.T) {
 	var file *fs.File
 	m.run(t, func(task *sim.Task) {
 		file, _ = m.f.Open("/ext4/io", true)
-		m.f.Write(file, 0, n*mm.PAGE_SIZE, 3)
+		m.f.Write(file, 0, n*mm.PAGE_SIZE, 3, nil)
 		if err := m.f.Fsync(file, false); err != nil {
 			t.Error(err)
 		}

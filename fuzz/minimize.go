@@ -5,23 +5,36 @@ package fuzz
 import "pagesim/prog"
 
 // Minimize shrinks a program while still(p) holds, so that a reproducer
-// is as short as the bug allows: it drops calls one at a time, from the
-// end (later calls tend to depend on earlier ones, so they go first),
-// keeping each call whose removal loses the property; then it halves
-// size arguments while the property holds. p is not changed; every
-// candidate passed to still validates.
+// is as short as the bug allows. It drops calls in runs, from the end
+// (later calls tend to depend on earlier ones, so they go first): first
+// runs of half the program, then of a quarter, and so on down to single
+// calls, keeping each run whose removal loses the property (delta
+// debugging: a long program with a few calls that matter shrinks in a
+// few dozen runs, not one per call). Then it halves size arguments while
+// the property holds. p is not changed; every candidate passed to still
+// validates.
 func Minimize(p *prog.Program, still func(*prog.Program) bool) *prog.Program {
 	cur := p.Clone()
-	for i := len(cur.Calls) - 1; i >= 0; i-- {
-		if i >= len(cur.Calls) {
-			continue
+	for chunk := max(len(cur.Calls)/2, 1); ; chunk /= 2 {
+		for end := len(cur.Calls); end > 0; end -= chunk {
+			if end > len(cur.Calls) {
+				end = len(cur.Calls)
+			}
+			start := max(end-chunk, 0)
+			q := cur.Clone()
+			ok := true
+			for i := end - 1; i >= start && ok; i-- {
+				ok = removeCall(q, i)
+			}
+			if !ok || len(q.Calls) == len(cur.Calls) || prog.Validate(q) != nil {
+				continue
+			}
+			if still(q) {
+				cur = q
+			}
 		}
-		q := cur.Clone()
-		if !removeCall(q, i) || prog.Validate(q) != nil {
-			continue
-		}
-		if still(q) {
-			cur = q
+		if chunk == 1 {
+			break
 		}
 	}
 	for i := range cur.Calls {

@@ -329,6 +329,9 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 	}
 	n := (addr+length+mm.PAGE_SIZE-1)/mm.PAGE_SIZE - addr/mm.PAGE_SIZE
 	pfns, err := p.m.MM.GetUserPages(p.MM, addr, n, write)
+	if write {
+		p.notePrivateCopies(addr&^(mm.PAGE_SIZE-1), len(pfns))
+	}
 	if err == nil {
 		p.quietSleep(func() { p.Task.Sleep(holdNS) })
 	}
@@ -337,6 +340,22 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 		return EFAULT
 	}
 	return nil
+}
+
+// notePrivateCopies updates the oracle after get_user_pages for writing
+// took the n pages from addr: a page of a private file mapping this
+// process had not written is now its own copy (the write fault broke
+// COW), holding what the file held then, and no later change to the file
+// shows through it.
+func (p *Process) notePrivateCopies(addr uint64, n int) {
+	for i := 0; i < n; i++ {
+		a := addr + uint64(i)*mm.PAGE_SIZE
+		v := p.MM.FindVMA(a)
+		if v == nil || v.File == nil || v.Flags&mm.VM_SHARED != 0 || p.shadow.has(a) {
+			continue
+		}
+		p.shadow.set(a, p.m.fileShadow[[2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}])
+	}
 }
 
 // Open is open(path, O_RDWR[|O_CREAT]); it returns the file descriptor.
@@ -392,16 +411,20 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	}
 	// While the write copies, a reader may see each page as before or as
 	// after it.
+	// The pages' new contents are worked out once the write holds
+	// i_mutex: a write it waited for may have changed them meanwhile.
 	ino := f.Inode.Ino()
 	var inflight []pendingWrite
-	if length > 0 && pos >= 0 {
+	n, err := p.m.FS.Write(f, pos, length, token, func() {
+		if length <= 0 || pos < 0 {
+			return
+		}
 		first, last := uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
 		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
 			k := [2]uint64{ino, idx}
 			inflight = append(inflight, p.m.startWrite(k, pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)))
 		}
-	}
-	n, err := p.m.FS.Write(f, pos, length, token)
+	})
 	for _, w := range inflight {
 		p.m.endWrite(w)
 	}

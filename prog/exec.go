@@ -182,7 +182,7 @@ func Run(p *Program, opts Options) (*Result, error) {
 	}
 	r := newRunner(p, m, opts)
 	for _, name := range r.topLevel() {
-		ctx := &taskCtx{name: name, vals: make([]resVal, r.nres), pos: map[int]*int64{}}
+		ctx := &taskCtx{name: name, vals: make([]resVal, r.nres), pos: map[int]*filePos{}}
 		proc := m.Spawn(name, func(proc *kernel.Process) {
 			ctx.proc = proc
 			r.runTask(ctx)
@@ -249,6 +249,13 @@ type runner struct {
 	stoppedAfter int
 }
 
+// filePos is an open file description's position (file->f_pos) and its
+// f_pos_lock, shared by the tasks that inherited the descriptor.
+type filePos struct {
+	pos  int64
+	lock sim.Mutex
+}
+
 type resVal struct {
 	v  uint64
 	ok bool
@@ -262,7 +269,7 @@ type taskCtx struct {
 	task *sim.Task // set when the task is created
 	proc *kernel.Process
 	vals []resVal
-	pos  map[int]*int64
+	pos  map[int]*filePos
 }
 
 func newRunner(p *Program, m *kernel.Machine, opts Options) *runner {
@@ -504,7 +511,7 @@ func (r *runner) do(ctx *taskCtx, c *Call, i int) (int64, error) {
 		return 0, p.Munlock(r.addr(ctx, a[0]), a[1].Val)
 	case "fork":
 		name := a[0].Str
-		child := &taskCtx{name: name, vals: append([]resVal(nil), ctx.vals...), pos: map[int]*int64{}}
+		child := &taskCtx{name: name, vals: append([]resVal(nil), ctx.vals...), pos: map[int]*filePos{}}
 		for fd, cell := range ctx.pos {
 			child.pos[fd] = cell
 		}
@@ -530,7 +537,7 @@ func (r *runner) do(ctx *taskCtx, c *Call, i int) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		ctx.pos[fd] = new(int64)
+		ctx.pos[fd] = new(filePos)
 		return int64(fd), nil
 	case "close":
 		fd := r.fd(ctx, a[0])
@@ -551,12 +558,19 @@ func (r *runner) do(ctx *taskCtx, c *Call, i int) (int64, error) {
 		}
 		cell := ctx.pos[fd]
 		if cell == nil {
-			cell = new(int64)
+			cell = new(filePos)
 			ctx.pos[fd] = cell
 		}
-		pos := *cell
+		var pos int64
 		if c.Name == "pread" || c.Name == "pwrite" {
 			pos = int64(a[2].Val)
+		} else {
+			// __fdget_pos: f_pos_lock, held from reading the position
+			// to storing the new one, so that tasks sharing the open
+			// file do not read and write at the same position.
+			cell.lock.Lock(p.Task)
+			defer cell.lock.Unlock()
+			pos = cell.pos
 		}
 		count, err := rwCount(pos, a[1].Val)
 		if err != nil {
@@ -575,7 +589,7 @@ func (r *runner) do(ctx *taskCtx, c *Call, i int) (int64, error) {
 			return 0, err
 		}
 		if c.Name == "read" || c.Name == "write" {
-			*cell += n
+			cell.pos += n
 		}
 		return n, nil
 	case "fsync", "fdatasync":
