@@ -14,6 +14,7 @@ import (
 // allocator forbids it has a bug of its own; the kernel reports it
 // (VM_BUG_ON_PAGE, bad_page, WARN_ON_ONCE), but it says nothing about
 // mm, and a campaign that finds it in every run would find nothing else.
+// The vm sysctls stay where an administrator would set them (sanitizeSysctl).
 // System calls are left alone: any argument to them is fair.
 func Sanitize(p *prog.Program) *prog.Program {
 	freed := map[int]bool{}
@@ -23,6 +24,10 @@ func Sanitize(p *prog.Program) *prog.Program {
 		case "alloc_pages":
 			if len(c.Args) >= 2 && c.Args[0].Kind == prog.ArgNum && c.Args[1].Kind == prog.ArgNum {
 				c.Args[1].Val = uint64(sanitizeGFP(uint(c.Args[0].Val), mm.GFP(c.Args[1].Val)))
+			}
+		case "sysctl":
+			if len(c.Args) == 2 && c.Args[1].Kind == prog.ArgNum {
+				c.Args[1].Val = uint64(sanitizeSysctl(c.Args[0].Str, int64(c.Args[1].Val), p.Header.Mem))
 			}
 		case "free_pages":
 			if len(c.Args) == 1 && c.Args[0].Kind == prog.ArgRes {
@@ -36,6 +41,36 @@ func Sanitize(p *prog.Program) *prog.Program {
 	}
 	p.Calls = kept
 	return p
+}
+
+// sanitizeSysctl keeps a vm sysctl out of the settings that make the
+// machine crawl by design: dirty limits of a few pages (vm.dirty_bytes may
+// be 8192) throttle every writer to a page per pause, so a task waiting
+// for a file's i_mutex behind one is blocked for minutes and khungtaskd
+// reports it, rightly. Values the kernel refuses stay (they are EINVAL).
+func sanitizeSysctl(name string, v int64, mem uint64) int64 {
+	if mem == 0 {
+		mem = 1 << 30
+	}
+	switch name {
+	case "vm.dirty_ratio", "vm.dirty_background_ratio":
+		if v >= 0 && v < 5 {
+			return 5
+		}
+	case "vm.dirty_bytes":
+		if v >= 8192 && v < 1<<20 { // below 2 pages is EINVAL
+			return 1 << 20
+		}
+	case "vm.dirty_background_bytes":
+		if v >= 1 && v < 1<<20 {
+			return 1 << 20
+		}
+	case "vm.min_free_kbytes":
+		if limit := int64(mem >> 14); v > limit {
+			return limit // 1/16 of memory; see sysctlValue
+		}
+	}
+	return v
 }
 
 // sanitizeGFP is gfp with the bits the allocator would WARN or BUG about
