@@ -32,7 +32,7 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 	dur := fs.Duration("time", 0, "how long to run (default: until interrupted)")
 	procs := fs.Int("procs", runtime.NumCPU(), "parallel workers")
 	seed := fs.Int64("seed", 1, "the campaign's seed")
-	calls := fs.Int("calls", 100, "calls in a generated program (long programs find deep bugs sooner; the exec rate is quoted at --calls 20)")
+	calls := fs.Int("calls", 600, "calls in a generated program (long programs find deep bugs sooner; the exec rate is quoted at --calls 20)")
 	maxMem := sizeFlag{v: new(uint64)}
 	*maxMem.v = fuzz.FuzzConfig.MaxMem
 	fs.Var(maxMem, "max-mem", "the largest machine a generated program asks for (64M, 128M or 256M)")
