@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"pagesim/kernel"
 	"pagesim/mm"
@@ -228,5 +229,29 @@ a: compact_memory()
 	}
 	if len(feats[0]) == 0 || !slices.Equal(feats[0], feats[1]) {
 		t.Errorf("signal differs between two runs of one program: %d vs %d features", len(feats[0]), len(feats[1]))
+	}
+}
+
+// TestCampaignStatus checks the progress display: plain lines when the
+// status goes to a file, a line redrawn in place (and erased at the end)
+// on a terminal.
+func TestCampaignStatus(t *testing.T) {
+	for _, term := range []bool{false, true} {
+		var buf strings.Builder
+		cfg := smallCampaign("", 40)
+		cfg.Status, cfg.Terminal, cfg.StatusEvery = &buf, term, time.Millisecond
+		if _, err := RunCampaign(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if !strings.Contains(out, "fuzz: ") || !strings.Contains(out, " execs (") || !strings.Contains(out, "/s/core), corpus ") {
+			t.Errorf("terminal %v: no status line in %q", term, out)
+		}
+		if term != strings.HasPrefix(out, "\r\033[K") || term != strings.HasSuffix(out, "\r\033[K") {
+			t.Errorf("terminal %v: line not redrawn in place and erased: %q", term, out)
+		}
+		if !term && !strings.HasSuffix(out, "\n") {
+			t.Errorf("plain status does not end its lines: %q", out)
+		}
 	}
 }
