@@ -117,7 +117,15 @@ func (f *FS) MpageReadpage(ino *Inode, pfn uint64, getBlock GetBlock) int {
 	s := f.Sys
 	p := s.Page(pfn)
 	var bh BufferHead
-	if pb := f.PageBuffers(pfn); pb != nil {
+	if pb := f.PageBuffers(pfn); pb != nil && pb.Test(BH_Uptodate) {
+		// do_mpage_readpage goes to block_read_full_page for a page with
+		// buffers, which reads none that is up to date: the page's only
+		// buffer is (block_truncate_page read and zeroed it, say), so
+		// the page is up to date as it is.
+		p.Set(mm.PG_uptodate)
+		s.UnlockPage(pfn)
+		return 0
+	} else if pb != nil {
 		bh = *pb
 	} else if err := getBlock(ino, p.Index(), &bh, false); err != nil {
 		s.UnlockPage(pfn)
@@ -206,8 +214,10 @@ func (f *FS) BlockPageMkwrite(ino *Inode, pfn uint64, getBlock GetBlock) int {
 // Model: grab_cache_page is grab_cache_page_write_begin (no difference
 // for a file page), and the block is mapped from the inode's block map
 // (get_block without create), which is what both filesystems' get_block
-// does then.
-func (f *FS) BlockTruncatePage(ino *Inode, from int64) error {
+// does then. zeroed names the frame truncate_pagecache found cached and
+// zeroed (0 for none): zeroing it again changes no byte, and the model
+// skips it, as its content token would take the zeroes a second time.
+func (f *FS) BlockTruncatePage(ino *Inode, from int64, zeroed uint64) error {
 	offset := int(from & (BlockSize - 1))
 	if offset == 0 {
 		return nil
@@ -241,6 +251,7 @@ func (f *FS) BlockTruncatePage(ino *Inode, from int64) error {
 		bh.Set(BH_Mapped)
 	}
 	p := s.Page(pfn)
+	alreadyZeroed := pfn == zeroed && p.Test(mm.PG_uptodate)
 	if p.Test(mm.PG_uptodate) {
 		bh.Set(BH_Uptodate)
 	}
@@ -248,11 +259,9 @@ func (f *FS) BlockTruncatePage(ino *Inode, from int64) error {
 		if err := f.readBlockSync(ino, pfn, bh); err != nil {
 			return err
 		}
-		// zero_user. A page that was already cached and up to date
-		// had its tail zeroed by truncate_pagecache, and zeroes over
-		// zeroes change nothing (the content token must not change
-		// either).
-		p.SetData(mm.ZeroSegmentToken(p.Data(), int64(offset), BlockSize))
+	}
+	if !alreadyZeroed {
+		p.SetData(mm.ZeroSegmentToken(p.Data(), int64(offset), BlockSize)) // zero_user
 	}
 	f.MarkBufferDirty(bh)
 	return nil

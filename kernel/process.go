@@ -330,7 +330,7 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 	n := (addr+length+mm.PAGE_SIZE-1)/mm.PAGE_SIZE - addr/mm.PAGE_SIZE
 	pfns, err := p.m.MM.GetUserPages(p.MM, addr, n, write)
 	if write {
-		p.notePrivateCopies(addr&^(mm.PAGE_SIZE-1), len(pfns))
+		p.notePrivateCopies(addr, length)
 	}
 	if err == nil {
 		p.quietSleep(func() { p.Task.Sleep(holdNS) })
@@ -342,19 +342,30 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 	return nil
 }
 
-// notePrivateCopies updates the oracle after get_user_pages for writing
-// took the n pages from addr: a page of a private file mapping this
-// process had not written is now its own copy (the write fault broke
-// COW), holding what the file held then, and no later change to the file
+// notePrivateCopies updates the oracle after a call that may have
+// faulted pages of [addr, addr+length) in for writing without writing
+// them (get_user_pages with FOLL_WRITE: pin, and mlock of a writable
+// private mapping): a page of a private file mapping that this process
+// had not written, and that is now an anonymous page of its own, is a
+// COW copy of what the file held then, and no later change to the file
 // shows through it.
-func (p *Process) notePrivateCopies(addr uint64, n int) {
-	for i := 0; i < n; i++ {
-		a := addr + uint64(i)*mm.PAGE_SIZE
-		v := p.MM.FindVMA(a)
-		if v == nil || v.File == nil || v.Flags&mm.VM_SHARED != 0 || p.shadow.has(a) {
+func (p *Process) notePrivateCopies(addr, length uint64) {
+	end := addr + length
+	if end < addr {
+		end = ^uint64(0)
+	}
+	for _, v := range p.MM.VMAs() {
+		if v.End <= addr || v.Start >= end || v.File == nil || v.Flags&mm.VM_SHARED != 0 {
 			continue
 		}
-		p.shadow.set(a, p.m.fileShadow[[2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}])
+		for a := max(v.Start, addr&^(mm.PAGE_SIZE-1)); a < min(v.End, end); a += mm.PAGE_SIZE {
+			if p.shadow.has(a) {
+				continue
+			}
+			if pfn, ok := p.m.MM.FollowPage(p.MM, a); ok && p.m.MM.Page(pfn).PageAnon() {
+				p.shadow.set(a, p.m.fileShadow[[2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}])
+			}
+		}
 	}
 }
 

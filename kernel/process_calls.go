@@ -86,7 +86,9 @@ func (p *Process) Mlock(addr, length uint64) error {
 	if p.dying() {
 		return EINTR
 	}
-	return mapMMErr(p.m.MM.Mlock(p.MM, addr, length))
+	err := p.m.MM.Mlock(p.MM, addr, length)
+	p.notePrivateCopies(addr, length) // __mlock_vma_pages_range's FOLL_WRITE
+	return mapMMErr(err)
 }
 
 // Munlock is munlock(addr, length).
