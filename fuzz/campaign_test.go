@@ -16,6 +16,21 @@ import (
 	"pagesim/prog"
 )
 
+// mustRun parses and runs a program, failing the test if it does not
+// parse or run.
+func mustRun(t *testing.T, name, src string, opts prog.Options) (*prog.Program, *prog.Result) {
+	t.Helper()
+	p, err := prog.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Run(p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, res
+}
+
 // smallCampaign is a short single-worker campaign: deterministic, since
 // one worker with a seed draws the same programs in the same order.
 func smallCampaign(workdir string, execs uint64) CampaignConfig {
@@ -98,14 +113,7 @@ a: munmap(r0, 1M)
 // title, the kernel log, the program that found it, and a minimized
 // reproducer that still reports the same title when run.
 func TestCampaignSavesMinimizedCrash(t *testing.T) {
-	p, err := prog.Parse("double-free.prog", []byte(doubleFree))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := prog.Run(p, prog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, res := mustRun(t, "double-free.prog", doubleFree, prog.Options{})
 	title, bad := Check(res)
 	if !bad {
 		t.Fatalf("the double free reports nothing:\n%s", res.Machine.Log.String())
@@ -113,6 +121,7 @@ func TestCampaignSavesMinimizedCrash(t *testing.T) {
 	dir := t.TempDir()
 	cfg := smallCampaign(dir, 1)
 	c := newCampaign(cfg)
+	var err error
 	c.wd, err = openWorkdir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -127,14 +136,7 @@ func TestCampaignSavesMinimizedCrash(t *testing.T) {
 		}
 	}
 	src, _ := os.ReadFile(filepath.Join(info.Dir, "repro.prog"))
-	q, err := prog.Parse("repro.prog", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err = prog.Run(q, prog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res = mustRun(t, "repro.prog", string(src), prog.Options{})
 	if got, _ := Check(res); got != title {
 		t.Errorf("reproducer reports %q, want %q\n%s", got, title, src)
 	}

@@ -48,14 +48,7 @@ func TestCheckHandcrafted(t *testing.T) {
 // TestCheckDoubleFree runs a driver that frees its pages twice: the
 // model's __free_pages hits a BUG, and Check names it.
 func TestCheckDoubleFree(t *testing.T) {
-	p, err := prog.Parse("double-free", []byte("mem 128M\n\ndrv: r0 = alloc_pages(0, GFP_KERNEL)\ndrv: free_pages(r0)\ndrv: free_pages(r0)\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := prog.Run(p, prog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res := mustRun(t, "double-free", "mem 128M\n\ndrv: r0 = alloc_pages(0, GFP_KERNEL)\ndrv: free_pages(r0)\ndrv: free_pages(r0)\n", prog.Options{})
 	title, bad := Check(res)
 	if !bad || !(strings.HasPrefix(title, "kernel BUG at ") || strings.HasPrefix(title, "BUG: Bad page state")) {
 		t.Fatalf("double free_pages: Check = %q, %v\n%s", title, bad, res.Machine.Log)
