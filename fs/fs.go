@@ -283,10 +283,9 @@ func (f *FS) Close(file *File) {
 
 // Write is vfs_write() -> generic_file_aio_write(): the page-cache write
 // of length bytes of data token at pos, then i_size grows as write_end
-// says. locked, if not nil, is called once i_mutex is held, before any
-// page is written (the data-integrity oracle records there what the
-// write will change).
-func (f *FS) Write(file *File, pos, length int64, token uint64, locked func()) (int64, error) {
+// says. copied, if not nil, is told of each page as it takes the data
+// (mm.GenericPerformWriteNotify).
+func (f *FS) Write(file *File, pos, length int64, token uint64, copied func(index uint64, offset, bytes int64)) (int64, error) {
 	if pos < 0 || length < 0 {
 		return 0, EINVAL
 	}
@@ -301,10 +300,7 @@ func (f *FS) Write(file *File, pos, length int64, token uint64, locked func()) (
 	// cannot cut the file between two of its pages.
 	ino := file.Inode
 	ino.iMutex.Lock(f.Sched.Current())
-	if locked != nil {
-		locked()
-	}
-	n, err := f.Sys.GenericPerformWrite(ino.Mapping, pos, length, token)
+	n, err := f.Sys.GenericPerformWriteNotify(ino.Mapping, pos, length, token, copied)
 	ino.iMutex.Unlock()
 	if err != nil {
 		return n, mapErr(err)

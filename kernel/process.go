@@ -116,6 +116,11 @@ func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
 		c.files[fd] = p.m.FS.Dup(p.files[fd])
 	}
 	c.shadow = p.shadow.clone()
+	for _, v := range p.MM.VMAs() {
+		if v.Flags&mm.VM_DONTCOPY != 0 {
+			c.shadow.deleteRange(v.Start, v.End) // dup_mmap skips it
+		}
+	}
 	for _, k := range sortedKeys(p.mapped) {
 		c.mapped[k] = p.m.FS.Dup(p.mapped[k])
 	}
@@ -172,6 +177,9 @@ func (p *Process) Mmap(length uint64, write bool) (uint64, error) {
 		return 0, EINTR
 	}
 	a, err := p.m.MM.MmapAnon(p.MM, length, write)
+	if err == nil {
+		p.shadow.deleteRange(a, a+(length+mm.PAGE_SIZE-1)&^(mm.PAGE_SIZE-1)) // new memory is zeroes
+	}
 	return a, mapMMErr(err)
 }
 
@@ -274,6 +282,7 @@ func (p *Process) MmapFile(fd int, offset int64, length uint64, write, shared bo
 		return 0, mapMMErr(err)
 	}
 	p.mapped[addr] = p.m.FS.Dup(f)
+	p.shadow.deleteRange(addr, addr+(length+mm.PAGE_SIZE-1)&^(mm.PAGE_SIZE-1)) // the file shows through
 	return addr, nil
 }
 
@@ -420,31 +429,14 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	// While the write copies, a reader may see each page as before or as
-	// after it.
-	// The pages' new contents are worked out once the write holds
-	// i_mutex: a write it waited for may have changed them meanwhile.
+	// The oracle follows each page as the write copies into it, so that
+	// writes through a shared mapping meanwhile (which take no i_mutex)
+	// are ordered as the kernel orders them.
 	ino := f.Inode.Ino()
-	var inflight []pendingWrite
-	n, err := p.m.FS.Write(f, pos, length, token, func() {
-		if length <= 0 || pos < 0 {
-			return
-		}
-		first, last := uint64(pos)>>mm.PAGE_SHIFT, uint64(pos+length-1)>>mm.PAGE_SHIFT
-		for idx := first; idx <= last && idx-first < maxTrackedWritePages; idx++ {
-			k := [2]uint64{ino, idx}
-			inflight = append(inflight, p.m.startWrite(k, pageWriteToken(p.m.fileShadow[k], idx, pos, length, token)))
-		}
+	n, err := p.m.FS.Write(f, pos, length, token, func(idx uint64, offset, bytes int64) {
+		k := [2]uint64{ino, idx}
+		p.m.setFileShadow(k, mm.WriteToken(p.m.fileShadow[k], offset, bytes, token), true)
 	})
-	for _, w := range inflight {
-		p.m.endWrite(w)
-	}
-	if n > 0 {
-		for idx := uint64(pos) >> mm.PAGE_SHIFT; idx <= uint64(pos+n-1)>>mm.PAGE_SHIFT; idx++ {
-			k := [2]uint64{ino, idx}
-			p.m.setFileShadow(k, pageWriteToken(p.m.fileShadow[k], idx, pos, n, token), true)
-		}
-	}
 	return n, err
 }
 
@@ -475,15 +467,6 @@ func (m *Machine) endWrite(w pendingWrite) {
 	}
 }
 
-// pageWriteToken is what a write of token over [pos, pos+length) leaves in
-// file page idx that held old: mm.WriteToken for the part of the page the
-// write covers.
-func pageWriteToken(old, idx uint64, pos, length int64, token uint64) uint64 {
-	start := int64(idx) << mm.PAGE_SHIFT
-	from, to := max(pos, start), min(pos+length, start+mm.PAGE_SIZE)
-	return mm.WriteToken(old, from-start, to-from, token)
-}
-
 // setFileShadow records new contents for file page k. A read still in
 // flight over k may have seen the contents before, so they stay
 // acceptable to it.
@@ -507,11 +490,6 @@ type readWindow struct {
 	ino, first, last uint64
 	seen             map[uint64][]uint64
 }
-
-// maxTrackedWritePages bounds how many pages of one write() are recorded
-// as in flight (256 MiB): a huge write that fails at once must not cost
-// memory per page it names.
-const maxTrackedWritePages = 1 << 16
 
 // fileReadOK is the oracle's test for a read of file page k: what was
 // written there, or what a write() still copying would leave.

@@ -383,6 +383,14 @@ func (s *System) TrylockPage(pfn uint64) bool { return s.trylockPage(pfn) }
 // throttle the writer. The write's data is token, written into each page
 // it touches (WriteToken).
 func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, token uint64) (int64, error) {
+	return s.GenericPerformWriteNotify(m, pos, length, token, nil)
+}
+
+// GenericPerformWriteNotify is GenericPerformWrite that calls copied, if
+// not nil, as each page takes the data (before anything can sleep): the
+// data-integrity oracle follows the file's contents at the moment they
+// change, in the order a write through a mapping would see them.
+func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length int64, token uint64, copied func(index uint64, offset, bytes int64)) (int64, error) {
 	s.Cover("generic_perform_write")
 	ops, ok := m.Ops.(WriteBeginEndOp)
 	if !ok {
@@ -401,14 +409,17 @@ func (s *System) GenericPerformWrite(m *AddressSpace, pos int64, length int64, t
 		}
 		p := &s.pages[pfn]
 		p.data = WriteToken(p.data, offset, bytes, token)
-		copied := ops.WriteEnd(s, m, pos, int(bytes), int(bytes), pfn)
-		if copied < 0 {
+		if copied != nil {
+			copied(uint64(pos)>>PAGE_SHIFT, offset, bytes)
+		}
+		n := ops.WriteEnd(s, m, pos, int(bytes), int(bytes), pfn)
+		if n < 0 {
 			break
 		}
 		s.condResched()
-		pos += int64(copied)
-		written += int64(copied)
-		length -= int64(copied)
+		pos += int64(n)
+		written += int64(n)
+		length -= int64(n)
 		s.BalanceDirtyPagesRatelimited(m)
 	}
 	return written, nil
