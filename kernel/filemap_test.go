@@ -223,3 +223,34 @@ func TestDelallocENOSPC(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedWriteAfterReadFault checks vma_wants_writenotify: a shared
+// writable mapping of an ext4 or xfs file (->page_mkwrite, dirty
+// accounting) is mapped read-only by a read fault, so the first write
+// faults again and dirties the page then, through ->page_mkwrite. Found
+// by pagesim fuzz: the model mapped it writable, a store dirtied only the
+// PTE, and drop_caches could throw the data away once the mapping went.
+func TestSharedWriteAfterReadFault(t *testing.T) {
+	for _, dir := range []string{"/mnt/ext4", "/mnt/xfs"} {
+		t.Run(dir, func(t *testing.T) {
+			m := bootWithDisks(t, sim.RoundRobin, 1)
+			m.Spawn("w", func(p *Process) {
+				fd, _ := p.Open(dir+"/f", true)
+				p.Ftruncate(fd, mm.PAGE_SIZE)
+				a, err := p.MmapFile(fd, 0, mm.PAGE_SIZE, true, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Touch(a, 1, 0, false, 0)
+				if pg := filePage(t, p, fd, 0); pg.PageDirty() {
+					t.Errorf("a read fault dirtied the page")
+				}
+				p.Touch(a, 1, 0, true, 5)
+				if pg := filePage(t, p, fd, 0); !pg.PageDirty() {
+					t.Errorf("a write after a read fault left the page clean: the PTE was writable")
+				}
+			})
+			finish(t, m)
+		})
+	}
+}

@@ -82,6 +82,9 @@ type Machine struct {
 	// readsInFlight are the read()s not yet checked: a page they cover
 	// may be read as any of the contents it had while they ran.
 	readsInFlight []*readWindow
+	// procs lists every process started, for the oracle's view of the
+	// mappings other processes hold (truncate zaps their COW copies).
+	procs []*Process
 	// DataIntegrityErrors counts reads that returned something other than
 	// what was written (DESIGN §7).
 	DataIntegrityErrors int

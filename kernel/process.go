@@ -68,6 +68,7 @@ type fileShadow map[[2]uint64]uint64
 // kernel stack, as fork+exec of a new program leaves it.
 func (m *Machine) Spawn(comm string, fn func(p *Process)) *Process {
 	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: newAnonShadow(), mapped: map[uint64]*fs.File{}}
+	m.procs = append(m.procs, p)
 	p.Task = m.Sched.Spawn(comm, 0, func(t *sim.Task) {
 		if err := p.setup(nil); err != nil {
 			m.Log.Printk(klog.KernErr, "pagesim: spawn %s: %v\n", comm, err)
@@ -109,6 +110,7 @@ func (p *Process) setup(parent *Process) error {
 // and runs fn.
 func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
 	c := &Process{m: p.m, files: map[int]*fs.File{}, nextFD: p.nextFD, mapped: map[uint64]*fs.File{}}
+	p.m.procs = append(p.m.procs, c)
 	if err := c.setup(p); err != nil {
 		return nil, err
 	}
@@ -337,9 +339,13 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 		return EINTR
 	}
 	n := (addr+length+mm.PAGE_SIZE-1)/mm.PAGE_SIZE - addr/mm.PAGE_SIZE
-	pfns, err := p.m.MM.GetUserPages(p.MM, addr, n, write)
+	var pfns []uint64
+	var err error
+	gup := func() { pfns, err = p.m.MM.GetUserPages(p.MM, addr, n, write) }
 	if write {
-		p.notePrivateCopies(addr, length)
+		p.watchPrivateCopies(addr, length, gup)
+	} else {
+		gup()
 	}
 	if err == nil {
 		p.quietSleep(func() { p.Task.Sleep(holdNS) })
@@ -351,29 +357,56 @@ func (p *Process) Pin(addr, length uint64, write bool, holdNS int64) error {
 	return nil
 }
 
-// notePrivateCopies updates the oracle after a call that may have
-// faulted pages of [addr, addr+length) in for writing without writing
-// them (get_user_pages with FOLL_WRITE: pin, and mlock of a writable
-// private mapping): a page of a private file mapping that this process
-// had not written, and that is now an anonymous page of its own, is a
-// COW copy of what the file held then, and no later change to the file
-// shows through it.
-func (p *Process) notePrivateCopies(addr, length uint64) {
+// watchPrivateCopies is for a call that may fault pages of [addr,
+// addr+length) in for writing without writing them (get_user_pages with
+// FOLL_WRITE: pin, and mlock of a writable private mapping). A page of a
+// private file mapping that this process had not written, and that is an
+// anonymous page of its own once the call returns, is a COW copy of what
+// the file held at some moment of the call, and no later change to the
+// file shows through it. watch records, while fn runs, what each such
+// file page held; then each new copy is checked against those contents
+// and becomes what the process's shadow expects there.
+func (p *Process) watchPrivateCopies(addr, length uint64, fn func()) {
 	end := addr + length
 	if end < addr {
 		end = ^uint64(0)
 	}
+	type watched struct {
+		v   *mm.VMArea
+		win *readWindow
+	}
+	var ws []watched
 	for _, v := range p.MM.VMAs() {
 		if v.End <= addr || v.Start >= end || v.File == nil || v.Flags&mm.VM_SHARED != 0 {
 			continue
 		}
+		lo, hi := max(v.Start, addr&^(mm.PAGE_SIZE-1)), min(v.End, end)
+		if hi <= lo {
+			continue
+		}
+		win := &readWindow{ino: v.File.Mapping.Host.Ino(), first: v.LinearPageIndex(lo), last: v.LinearPageIndex(hi - 1), seen: map[uint64][]uint64{}}
+		ws = append(ws, watched{v, win})
+		p.m.readsInFlight = append(p.m.readsInFlight, win)
+	}
+	fn()
+	for _, w := range ws {
+		p.m.readsInFlight = slices.DeleteFunc(p.m.readsInFlight, func(r *readWindow) bool { return r == w.win })
+		v := w.v
 		for a := max(v.Start, addr&^(mm.PAGE_SIZE-1)); a < min(v.End, end); a += mm.PAGE_SIZE {
 			if p.shadow.has(a) {
 				continue
 			}
-			if pfn, ok := p.m.MM.FollowPage(p.MM, a); ok && p.m.MM.Page(pfn).PageAnon() {
-				p.shadow.set(a, p.m.fileShadow[[2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}])
+			pfn, ok := p.m.MM.FollowPage(p.MM, a)
+			if !ok || !p.m.MM.Page(pfn).PageAnon() {
+				continue
 			}
+			idx := v.LinearPageIndex(a)
+			k := [2]uint64{w.win.ino, idx}
+			got := p.m.MM.Page(pfn).Data()
+			if got != p.m.fileShadow[k] && !slices.Contains(w.win.seen[idx], got) {
+				p.m.dataIntegrity("pid %d (%s) COW copy at %#x (inode %d page %d) holds %#x, the file held %#x", p.Task.PID, p.Task.Comm, a, k[0], idx, got, p.m.fileShadow[k])
+			}
+			p.shadow.set(a, got)
 		}
 	}
 }
@@ -568,6 +601,7 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 	if size >= old {
 		return nil // nothing cut, nothing zeroed
 	}
+	p.m.forgetCutCopies(f.Inode, size)
 	for k := range p.m.fileShadow {
 		if k[0] != ino {
 			continue
@@ -581,6 +615,32 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 		}
 	}
 	return nil
+}
+
+// forgetCutCopies updates the oracle for truncate_pagecache's
+// unmap_mapping_range(even_cows=1): every process's private COW copies of
+// the file's pages past the new end are zapped, and a fault there finds
+// the file again (or SIGBUS).
+func (m *Machine) forgetCutCopies(ino *fs.Inode, size int64) {
+	hole := uint64(size+mm.PAGE_SIZE-1) >> mm.PAGE_SHIFT
+	for _, q := range m.procs {
+		if q.MM == nil || q.shadow == nil {
+			continue
+		}
+		for _, v := range q.MM.VMAs() {
+			if v.File == nil || v.File.Mapping != ino.Mapping || v.Flags&mm.VM_SHARED != 0 {
+				continue
+			}
+			first := v.LinearPageIndex(v.Start)
+			start := v.Start
+			if hole > first {
+				start = v.Start + (hole-first)<<mm.PAGE_SHIFT
+			}
+			if start < v.End {
+				q.shadow.deleteRange(start, v.End)
+			}
+		}
+	}
 }
 
 // Unlink is unlink(path).

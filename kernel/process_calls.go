@@ -86,8 +86,10 @@ func (p *Process) Mlock(addr, length uint64) error {
 	if p.dying() {
 		return EINTR
 	}
-	err := p.m.MM.Mlock(p.MM, addr, length)
-	p.notePrivateCopies(addr, length) // __mlock_vma_pages_range's FOLL_WRITE
+	var err error
+	// __mlock_vma_pages_range faults a writable private mapping in with
+	// FOLL_WRITE.
+	p.watchPrivateCopies(addr, length, func() { err = p.m.MM.Mlock(p.MM, addr, length) })
 	return mapMMErr(err)
 }
 

@@ -65,7 +65,7 @@ func (s *System) __doFault(v *VMArea, addr, pgoff uint64, flags int) (uint64, in
 // copy) new anon.
 func (s *System) doSetPte(v *VMArea, addr, pfn uint64, ptep *pte, write, anon bool) {
 	s.Cover("do_set_pte")
-	e := mkPte(pfn, v.Flags)
+	e := mkPte(pfn, v.pageProt())
 	if write {
 		e = maybeMkwrite(e.mkdirty(), v)
 	}

@@ -79,7 +79,7 @@ func (s *System) doAnonymousPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte,
 		if !ptep.none() {
 			return 0
 		}
-		*ptep = mkPte(s.zeroPFN(), v.Flags) | pte(_PAGE_SPECIAL)
+		*ptep = mkPte(s.zeroPFN(), v.pageProt()) | pte(_PAGE_SPECIAL)
 		return 0
 	}
 	s.anonVMAPrepare(v)
@@ -88,7 +88,7 @@ func (s *System) doAnonymousPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte,
 		return VM_FAULT_OOM
 	}
 	s.pages[pfn].setFlag(PG_uptodate)
-	e := mkPte(pfn, v.Flags)
+	e := mkPte(pfn, v.pageProt())
 	if v.Flags&VM_WRITE != 0 {
 		e = e.mkdirty().mkwrite()
 	}
@@ -184,7 +184,7 @@ func (s *System) doWPPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, orig p
 		} else {
 			m.rss[MM_ANONPAGES]++
 		}
-		e := maybeMkwrite(mkPte(newPFN, v.Flags).mkdirty(), v)
+		e := maybeMkwrite(mkPte(newPFN, v.pageProt()).mkdirty(), v)
 		*ptep = 0 // ptep_clear_flush
 		s.pageAddNewAnonRmap(newPFN, v, addr)
 		*ptep = e
@@ -302,7 +302,7 @@ func (s *System) doSwapPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte, flag
 	}
 	m.rss[MM_ANONPAGES]++
 	m.rss[MM_SWAPENTS]--
-	e := mkPte(pfn, v.Flags)
+	e := mkPte(pfn, v.pageProt())
 	exclusive := false
 	if flags&FAULT_FLAG_WRITE != 0 && s.reuseSwapPage(pfn) {
 		e = maybeMkwrite(e.mkdirty(), v)

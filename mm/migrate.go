@@ -109,7 +109,7 @@ func (s *System) removeMigrationPtes(old, newpfn uint64) {
 			return SWAP_AGAIN
 		}
 		s.GetPage(newpfn)
-		e := mkPte(newpfn, v.Flags).mkold()
+		e := mkPte(newpfn, v.pageProt()).mkold()
 		if write {
 			e = e.mkwrite()
 		}

@@ -89,6 +89,24 @@ func mkPte(pfn uint64, vmFlags uint64) pte {
 	return e
 }
 
+// pageProt is the VMA flags vma->vm_page_prot is made from: mmap_region
+// write-protects a shared writable mapping that wants write notification
+// (vma_wants_writenotify: the file has ->page_mkwrite, or its bdi accounts
+// dirty pages) by building vm_page_prot from the flags without VM_SHARED,
+// so that the first write to each page faults, and the page is dirtied
+// (and ->page_mkwrite prepares it) then. tmpfs accounts no dirty pages and
+// has no ->page_mkwrite: its shared mappings are writable at once.
+func (v *VMArea) pageProt() uint64 {
+	if v.Flags&(VM_WRITE|VM_SHARED) != VM_WRITE|VM_SHARED || v.File == nil || v.Flags&VM_PFNMAP != 0 {
+		return v.Flags
+	}
+	m := v.File.Mapping
+	if _, ok := m.Ops.(PageMkwriteOp); ok || (m.BDI != nil && m.BDI.bdiCapAccountDirty()) {
+		return v.Flags &^ VM_SHARED
+	}
+	return v.Flags
+}
+
 // maybeMkwrite is maybe_mkwrite(): writable if the VMA is.
 func maybeMkwrite(e pte, v *VMArea) pte {
 	if v.Flags&VM_WRITE != 0 {

@@ -655,7 +655,7 @@ func (s *System) unusePte(v *VMArea, ptep *pte, addr uint64, entry swpEntry, pfn
 	m.rss[MM_SWAPENTS]--
 	m.rss[MM_ANONPAGES]++
 	s.GetPage(pfn)
-	*ptep = mkPte(pfn, v.Flags).mkold()
+	*ptep = mkPte(pfn, v.pageProt()).mkold()
 	s.pageAddAnonRmap(pfn, v, addr)
 	s.swapFree(entry)
 	// Activate, so that it is not swapped straight out again.
