@@ -403,7 +403,7 @@ func (p *Process) watchPrivateCopies(addr, length uint64, fn func()) {
 			idx := v.LinearPageIndex(a)
 			k := [2]uint64{w.win.ino, idx}
 			got := p.m.MM.Page(pfn).Data()
-			if got != p.m.fileShadow[k] && !slices.Contains(w.win.seen[idx], got) {
+			if !p.m.fileReadOK(k, got) && !slices.Contains(w.win.seen[idx], got) {
 				p.m.dataIntegrity("pid %d (%s) COW copy at %#x (inode %d page %d) holds %#x, the file held %#x", p.Task.PID, p.Task.Comm, a, k[0], idx, got, p.m.fileShadow[k])
 			}
 			p.shadow.set(a, got)
