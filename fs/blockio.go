@@ -214,10 +214,8 @@ func (f *FS) BlockPageMkwrite(ino *Inode, pfn uint64, getBlock GetBlock) int {
 // Model: grab_cache_page is grab_cache_page_write_begin (no difference
 // for a file page), and the block is mapped from the inode's block map
 // (get_block without create), which is what both filesystems' get_block
-// does then. zeroed names the frame truncate_pagecache found cached and
-// zeroed (0 for none): zeroing it again changes no byte, and the model
-// skips it, as its content token would take the zeroes a second time.
-func (f *FS) BlockTruncatePage(ino *Inode, from int64, zeroed uint64) error {
+// does then.
+func (f *FS) BlockTruncatePage(ino *Inode, from int64) error {
 	offset := int(from & (BlockSize - 1))
 	if offset == 0 {
 		return nil
@@ -251,7 +249,6 @@ func (f *FS) BlockTruncatePage(ino *Inode, from int64, zeroed uint64) error {
 		bh.Set(BH_Mapped)
 	}
 	p := s.Page(pfn)
-	alreadyZeroed := pfn == zeroed && p.Test(mm.PG_uptodate)
 	if p.Test(mm.PG_uptodate) {
 		bh.Set(BH_Uptodate)
 	}
@@ -260,9 +257,9 @@ func (f *FS) BlockTruncatePage(ino *Inode, from int64, zeroed uint64) error {
 			return err
 		}
 	}
-	if !alreadyZeroed {
-		p.SetData(mm.ZeroSegmentToken(p.Data(), int64(offset), BlockSize)) // zero_user
-	}
+	// zero_user: truncate_pagecache may have zeroed the same tail
+	// already, which ZeroSegmentToken sees.
+	p.SetData(mm.ZeroSegmentToken(p.Data(), int64(offset), BlockSize))
 	f.MarkBufferDirty(bh)
 	return nil
 }

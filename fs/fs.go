@@ -358,16 +358,9 @@ func (f *FS) Truncate(file *File, size int64) (old int64, err error) {
 	if mt, ok := ino.sb.Type.(MemType); ok {
 		mt.Setsize(f, ino, old, size) // tmpfs hook
 	} else if size < old {
-		// The frame truncate_pagecache will zero the partial page in,
-		// if it is cached (see BlockTruncatePage).
-		var zeroed uint64
-		if pfn, ok := f.Sys.FindGetPage(ino.Mapping, uint64(size)>>mm.PAGE_SHIFT); ok {
-			f.Sys.PutPage(pfn)
-			zeroed = pfn
-		}
 		f.Sys.TruncatePagecache(ino.Mapping, size)
 		ino.sb.freeFileBlocks(ino, uint64(size+BlockSize-1)/BlockSize)
-		if err := f.BlockTruncatePage(ino, size, zeroed); err != nil {
+		if err := f.BlockTruncatePage(ino, size); err != nil {
 			return old, mapErr(err)
 		}
 	}

@@ -222,7 +222,7 @@ func TestShmemTruncateFreesSwap(t *testing.T) {
 				info.Swapped(), info.Alloced(), f.m.NrPages(), s.NrSwapPages(), s.TotalSwapPages())
 		}
 		toks, _ := s.ShmemFileRead(f.m, 0, 2*PAGE_SIZE)
-		if len(toks) != 2 || toks[1] != MixToken(MixToken(0, 7), ZeroToken(100, PAGE_SIZE)) {
+		if len(toks) != 2 || toks[1] != ZeroSegmentToken(MixToken(0, 7), 100, PAGE_SIZE) {
 			t.Fatalf("read after truncate %v", toks)
 		}
 		checkInv(t, s)

@@ -209,15 +209,24 @@ func (s *System) zeroUserSegment(pfn uint64, from, to int64) {
 
 // ZeroSegmentToken is the content token of a page that held old after
 // [from, to) of it is zeroed: a write of ZeroToken, except that zeroes
-// over a page of zeroes (token 0: a hole, a fresh page) leave it as it
-// was. Without that exception a page read from a hole and then cut by
-// truncate would differ from the hole the program's shadow still has.
+// over zeroes change nothing. A page of zeroes (token 0: a hole, a fresh
+// page) stays 0, and zeroing the same range again leaves the token as it
+// is: the result carries the range in its low 32 bits (a marker byte and
+// the range), so truncate_pagecache's zeroing and block_truncate_page's
+// of the same tail give one token however they interleave.
 func ZeroSegmentToken(old uint64, from, to int64) uint64 {
 	if old == 0 {
 		return 0
 	}
-	return MixToken(old, ZeroToken(from, to))
+	tag := zeroTagMarker<<24 | uint64(from&0xfff)<<12 | uint64((to-1)&0xfff)
+	if old&0xffffffff == tag {
+		return old
+	}
+	return MixToken(old, ZeroToken(from, to))&^0xffffffff | tag
 }
+
+// zeroTagMarker marks a token whose last change was zeroing a range.
+const zeroTagMarker = 0xa5
 
 // ZeroToken is the token of a write of zeroes over [from, to) of a page,
 // mixed into its content as any write is (MixToken).
