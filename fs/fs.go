@@ -345,14 +345,19 @@ func (f *FS) Fsync(file *File, datasync bool) error {
 
 // Truncate is do_truncate() -> truncate_setsize(): drop the pages past the
 // new size (zeroing the cut tail of a partial page) and free their blocks.
-// It returns the size the file had, read under i_mutex.
-func (f *FS) Truncate(file *File, size int64) (old int64, err error) {
+// It returns the size the file had, read under i_mutex. locked, if not
+// nil, is called once i_mutex is held, before anything changes (the
+// data-integrity oracle records there what the truncate will leave).
+func (f *FS) Truncate(file *File, size int64, locked func()) (old int64, err error) {
 	if size < 0 {
 		return 0, EINVAL
 	}
 	ino := file.Inode
 	ino.iMutex.Lock(f.Sched.Current())
 	defer ino.iMutex.Unlock()
+	if locked != nil {
+		locked()
+	}
 	old = ino.size
 	ino.size = size
 	if mt, ok := ino.sb.Type.(MemType); ok {

@@ -284,7 +284,7 @@ func TestTruncateRemovesPages(t *testing.T) {
 		file, _ = m.f.Open("/ext4/t", true)
 		m.f.Write(file, 0, 10*mm.PAGE_SIZE, 5, nil)
 		m.s.LRUAddDrainAll()
-		if _, err := m.f.Truncate(file, 3*mm.PAGE_SIZE+100); err != nil {
+		if _, err := m.f.Truncate(file, 3*mm.PAGE_SIZE+100, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

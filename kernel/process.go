@@ -584,14 +584,17 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 	}
 	// While the truncate runs (it waits for writeback of the pages it
 	// drops), a reader of a mapping may see the cut page already zeroed.
+	// What the cut page will hold is worked out once the truncate holds
+	// i_mutex: a write it waited for may change the page meanwhile.
 	var cut *pendingWrite
 	ino := f.Inode.Ino()
-	if size > 0 && size&(mm.PAGE_SIZE-1) != 0 {
-		k := [2]uint64{ino, uint64(size) >> mm.PAGE_SHIFT}
-		w := p.m.startWrite(k, mm.ZeroSegmentToken(p.m.fileShadow[k], size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
-		cut = &w
-	}
-	old, err := p.m.FS.Truncate(f, size)
+	old, err := p.m.FS.Truncate(f, size, func() {
+		if size > 0 && size&(mm.PAGE_SIZE-1) != 0 {
+			k := [2]uint64{ino, uint64(size) >> mm.PAGE_SHIFT}
+			w := p.m.startWrite(k, mm.ZeroSegmentToken(p.m.fileShadow[k], size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
+			cut = &w
+		}
+	})
 	if cut != nil {
 		p.m.endWrite(*cut)
 	}
