@@ -241,24 +241,27 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 			}
 			return err
 		}
-		v := p.MM.FindVMA(a)
+		// A stride that is not a multiple of the page size lands inside
+		// pages: the oracle keeps contents per page.
+		pa := a &^ (mm.PAGE_SIZE - 1)
+		v := p.MM.FindVMA(pa)
 		var fileKey [2]uint64
 		if v != nil && v.File != nil {
-			fileKey = [2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(a)}
+			fileKey = [2]uint64{v.File.Mapping.Host.Ino(), v.LinearPageIndex(pa)}
 		}
 		switch {
 		case write && v != nil && v.File != nil && v.Flags&mm.VM_SHARED != 0:
 			p.m.setFileShadow(fileKey, token, true)
 		case write:
-			p.shadow.set(a, token)
+			p.shadow.set(pa, token)
 		// A private file page this process wrote (its COW copy) is
 		// checked against the process's shadow (default), not the file's.
-		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !p.shadow.has(a)):
+		case v != nil && v.File != nil && (v.Flags&mm.VM_SHARED != 0 || !p.shadow.has(pa)):
 			if want := p.m.fileShadow[fileKey]; !p.m.fileReadOK(fileKey, got) {
 				p.m.dataIntegrity("pid %d (%s) read %#x at %#x (inode %d page %d), written %#x", p.Task.PID, p.Task.Comm, got, a, fileKey[0], fileKey[1], want)
 			}
 		default:
-			if want, _ := p.shadow.get(a); got != want {
+			if want, _ := p.shadow.get(pa); got != want {
 				p.m.dataIntegrity("pid %d (%s) read %#x at %#x, wrote %#x there", p.Task.PID, p.Task.Comm, got, a, want)
 			}
 		}
