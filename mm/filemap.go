@@ -432,6 +432,7 @@ func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length in
 func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length int64) ([]uint64, error) {
 	s.Cover("do_generic_file_read")
 	var tokens []uint64
+	var lastTokenIndex uint64
 	index := uint64(pos) >> PAGE_SHIFT
 	lastIndex := uint64(pos+length+PAGE_SIZE-1) >> PAGE_SHIFT
 	prevIndex := uint64(ra.PrevPos) >> PAGE_SHIFT
@@ -500,7 +501,16 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 			s.MarkPageAccessed(pfn)
 		}
 		prevIndex = index
-		tokens = append(tokens, p.data)
+		// The caller pairs the tokens with consecutive pages from pos.
+		// A page read again (the file grew while the read stopped at
+		// its old end inside this page, and the loop goes on in the same
+		// page) gives one token, the later.
+		if len(tokens) > 0 && lastTokenIndex == index {
+			tokens[len(tokens)-1] = p.data
+		} else {
+			tokens = append(tokens, p.data)
+		}
+		lastTokenIndex = index
 		n := min(nr, length)
 		offset += n
 		index += uint64(offset >> PAGE_SHIFT)
