@@ -53,7 +53,7 @@ func Check(res *prog.Result) (title string, bad bool) {
 var (
 	warnRe  = regexp.MustCompile(`^WARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z0-9_.]+)`)
 	bugAtRe = regexp.MustCompile(`^kernel BUG at (\S+?)!?$`)
-	numRe   = regexp.MustCompile(`\b(0x[0-9a-fA-F]+|[0-9]+)\b`)
+	numRe   = regexp.MustCompile(`-?\b(0x[0-9a-fA-F]+|[0-9]+)\b`)
 	// zoneRe matches zone names: one broken counter is one bug in
 	// whichever zone it shows.
 	zoneRe = regexp.MustCompile(`\b(DMA32|DMA|Normal|Movable)\b`)

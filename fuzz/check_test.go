@@ -32,6 +32,11 @@ func TestCheckHandcrafted(t *testing.T) {
 	if title, _ := Check(&prog.Result{Invariants: []string{"zone Normal: nr_free 12 != 13 counted"}}); title != "invariant: zone ZONE: nr_free N != N counted" {
 		t.Errorf("invariant title %q", title)
 	}
+	for _, inv := range []string{"DMA NR_SHMEM -1 but page caches hold 0 swap-backed pages", "DMA32 NR_SHMEM 3 but page caches hold 1 swap-backed pages"} {
+		if title, _ := Check(&prog.Result{Invariants: []string{inv}}); title != "invariant: ZONE NR_SHMEM N but page caches hold N swap-backed pages" {
+			t.Errorf("invariant %q: title %q, want one title whatever the sign", inv, title)
+		}
+	}
 	for _, inv := range []string{"DMA NR_MLOCK 1 but 0 pages have PG_mlocked", "DMA32 NR_MLOCK 3 but 1 pages have PG_mlocked"} {
 		if title, _ := Check(&prog.Result{Invariants: []string{inv}}); title != "invariant: ZONE NR_MLOCK N but N pages have PG_mlocked" {
 			t.Errorf("invariant %q: title %q, want one title for every zone", inv, title)
