@@ -11,6 +11,31 @@ import "pagesim/mm"
 // for delayed allocation, reserving) when create is set.
 type GetBlock func(ino *Inode, iblock uint64, bh *BufferHead, create bool) error
 
+// DelallocGetBlock is the get_block of delayed allocation, as ext4
+// (ext4_da_get_block_prep) and xfs (xfs_get_blocks with
+// xfs_iomap_write_delay) both do it for a buffered write: a block on disk
+// maps the buffer; a hole written to reserves a block (ReserveDelalloc,
+// ENOSPC when none is left) and is mapped to no real block, BH_New and
+// BH_Delay, until writeback allocates it.
+func DelallocGetBlock(ino *Inode, iblock uint64, bh *BufferHead, create bool) error {
+	if blk, ok := ino.Blocks[iblock]; ok {
+		bh.Blocknr = blk
+		bh.Set(BH_Mapped)
+		return nil
+	}
+	if !create || bh.Test(BH_Delay) {
+		return nil
+	}
+	if err := ino.SB().ReserveDelalloc(); err != nil {
+		return err
+	}
+	bh.Blocknr = 0 // invalid_block
+	bh.Set(BH_Mapped)
+	bh.Set(BH_New)
+	bh.Set(BH_Delay)
+	return nil
+}
+
 // BlockWriteBegin is __block_write_begin() for the one buffer of a page:
 // map it (get_block with create), and read the block first if the write
 // covers only part of a page that is not up to date and is on disk.

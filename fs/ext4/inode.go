@@ -42,27 +42,9 @@ type aops struct {
 	ino *fs.Inode
 }
 
-// daGetBlockPrep is ext4_da_get_block_prep(): a mapped block is returned
-// as is; a hole gets a delayed-allocation reservation: mapped to no real
-// block, BH_New and BH_Delay.
-func daGetBlockPrep(ino *fs.Inode, iblock uint64, bh *fs.BufferHead, create bool) error {
-	if blk, ok := ino.Blocks[iblock]; ok {
-		bh.Blocknr = blk
-		bh.Set(fs.BH_Mapped)
-		return nil
-	}
-	if !create || bh.Test(fs.BH_Delay) {
-		return nil
-	}
-	if err := ino.SB().ReserveDelalloc(); err != nil {
-		return err // ext4_da_reserve_space
-	}
-	bh.Blocknr = 0 // invalid_block
-	bh.Set(fs.BH_Mapped)
-	bh.Set(fs.BH_New)
-	bh.Set(fs.BH_Delay)
-	return nil
-}
+// daGetBlockPrep is ext4_da_get_block_prep(): fs.DelallocGetBlock
+// (ext4_da_reserve_space for a hole).
+var daGetBlockPrep fs.GetBlock = fs.DelallocGetBlock
 
 // WriteBegin is ext4_da_write_begin(): the page (allocated with GFP_NOFS,
 // as AOP_FLAG_NOFS asks inside a journal handle) and its buffer mapped or

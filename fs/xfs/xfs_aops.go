@@ -46,27 +46,9 @@ type aops struct {
 	ino *fs.Inode
 }
 
-// getBlocks is xfs_get_blocks(): an allocated extent maps the buffer; a
-// hole written to gets a delayed allocation (xfs_iomap_write_delay): BH_New
-// and BH_Delay, mapped to no real block.
-func getBlocks(ino *fs.Inode, iblock uint64, bh *fs.BufferHead, create bool) error {
-	if blk, ok := ino.Blocks[iblock]; ok {
-		bh.Blocknr = blk
-		bh.Set(fs.BH_Mapped)
-		return nil
-	}
-	if !create || bh.Test(fs.BH_Delay) {
-		return nil
-	}
-	if err := ino.SB().ReserveDelalloc(); err != nil {
-		return err // xfs_iomap_write_delay: no space for the delalloc extent
-	}
-	bh.Blocknr = 0
-	bh.Set(fs.BH_Mapped)
-	bh.Set(fs.BH_New)
-	bh.Set(fs.BH_Delay)
-	return nil
-}
+// getBlocks is xfs_get_blocks(): fs.DelallocGetBlock (a hole written to
+// gets a delayed allocation, xfs_iomap_write_delay).
+var getBlocks fs.GetBlock = fs.DelallocGetBlock
 
 // WriteBegin is xfs_vm_write_begin(): grab the page with AOP_FLAG_NOFS,
 // then __block_write_begin with xfs_get_blocks.
