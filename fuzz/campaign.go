@@ -126,7 +126,6 @@ func RunCampaign(ctx context.Context, cfg CampaignConfig) (*Stats, error) {
 	if cfg.Procs <= 0 {
 		cfg.Procs = runtime.GOMAXPROCS(0)
 	}
-	cfg.Now = cfg.nowOrDefault()
 	if cfg.StatusEvery <= 0 {
 		cfg.StatusEvery = 10 * time.Second
 		if cfg.Terminal {
@@ -144,7 +143,6 @@ func RunCampaign(ctx context.Context, cfg CampaignConfig) (*Stats, error) {
 			c.titles[title] = true
 		}
 	}
-	c.start = cfg.Now()
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
