@@ -36,6 +36,25 @@ func DelallocGetBlock(ino *Inode, iblock uint64, bh *BufferHead, create bool) er
 	return nil
 }
 
+// BlockWriteBeginPage is block_write_begin(): grab the page for the write
+// (grab_cache_page_write_begin, locked, with a reference) and map or
+// reserve its buffer (__block_write_begin); on failure the page is
+// unlocked and released. ext4's and xfs's ->write_begin both come to
+// this.
+func (f *FS) BlockWriteBeginPage(m *mm.AddressSpace, ino *Inode, pos int64, length int, getBlock GetBlock) (uint64, error) {
+	s := f.Sys
+	pfn, ok := s.GrabCachePageWriteBegin(m, uint64(pos)>>mm.PAGE_SHIFT, true)
+	if !ok {
+		return 0, ENOSPC
+	}
+	if err := f.BlockWriteBegin(ino, pfn, pos, length, getBlock); err != nil {
+		s.UnlockPage(pfn)
+		s.PutPage(pfn)
+		return 0, err
+	}
+	return pfn, nil
+}
+
 // BlockWriteBegin is __block_write_begin() for the one buffer of a page:
 // map it (get_block with create), and read the block first if the write
 // covers only part of a page that is not up to date and is on disk.

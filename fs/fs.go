@@ -18,6 +18,9 @@ import (
 
 func init() {
 	klog.RegisterPackage("pagesim/fs", "")
+	// ext4_da_write_begin and xfs_vm_write_begin grab the page and call
+	// __block_write_begin themselves: the shared helper leaves no frame.
+	klog.HideFunc("pagesim/fs.(*FS).BlockWriteBeginPage")
 }
 
 // Errnos the VFS calls return.

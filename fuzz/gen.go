@@ -487,14 +487,8 @@ func sysctlValue(r *rand.Rand, name string, mem uint64) int64 {
 	case strings.HasSuffix(name, "bytes") && name != "vm.min_free_kbytes":
 		return 8192 + r.Int63n(int64(mem))
 	case name == "vm.min_free_kbytes":
-		// Up to 1/16 of memory. A reserve near the machine's size
-		// leaves nothing to run in: v3.16 then livelocks (direct
-		// reclaim throttled forever while kswapd cannot balance), which
-		// sim's watchdog reports as a hang. That is root misconfiguring
-		// the machine, not an mm bug, so the generator stays within
-		// what an administrator would set, as it does for the driver
-		// calls (Sanitize).
-		return r.Int63n(int64(mem>>14) + 1)
+		// What an administrator would set (minFreeKbytesLimit).
+		return r.Int63n(minFreeKbytesLimit(mem) + 1)
 	}
 	return int64(r.Intn(3001))
 }

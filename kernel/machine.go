@@ -75,10 +75,11 @@ type Machine struct {
 	Kernel  *Kernel
 
 	fileShadow fileShadow
-	// writesInFlight holds, per file page, the contents each write() still
-	// copying would leave there: a concurrent reader may see any of them
-	// (a write is not atomic across pages, or against readers).
-	writesInFlight map[[2]uint64][]uint64
+	// changesInFlight holds, per file page, the contents a call still
+	// under way will leave there (a truncate's cut page): a concurrent
+	// reader may see the page as before or as after. write(2) needs no
+	// entry: the oracle follows it page by page as it copies.
+	changesInFlight map[[2]uint64][]uint64
 	// readsInFlight are the read()s not yet checked: a page they cover
 	// may be read as any of the contents it had while they ran.
 	readsInFlight []*readWindow
@@ -145,7 +146,7 @@ func Boot(cfg Config) (*Machine, error) {
 	m.MM.SetPatches(set)
 	m.FS = fs.New(m.MM, m.Sched, m.Log)
 	m.fileShadow = fileShadow{}
-	m.writesInFlight = map[[2]uint64][]uint64{}
+	m.changesInFlight = map[[2]uint64][]uint64{}
 	for _, ms := range cfg.Mounts {
 		var t fs.Type
 		switch ms.Type {

@@ -476,30 +476,30 @@ func (p *Process) Pwrite(fd int, pos, length int64, token uint64) (int64, error)
 	return n, err
 }
 
-// pendingWrite is a change to file page k, to contents v, that a call
+// pendingChange is a change to file page k, to contents v, that a call
 // has under way: until it returns, a reader may see the page as before
 // or as after it.
-type pendingWrite struct {
+type pendingChange struct {
 	k [2]uint64
 	v uint64
 }
 
 // startWrite records that a call is changing file page k to v.
-func (m *Machine) startWrite(k [2]uint64, v uint64) pendingWrite {
-	m.writesInFlight[k] = append(m.writesInFlight[k], v)
-	return pendingWrite{k, v}
+func (m *Machine) startChange(k [2]uint64, v uint64) pendingChange {
+	m.changesInFlight[k] = append(m.changesInFlight[k], v)
+	return pendingChange{k, v}
 }
 
 // endWrite forgets w, once its call has returned.
-func (m *Machine) endWrite(w pendingWrite) {
-	vs := m.writesInFlight[w.k]
+func (m *Machine) endChange(w pendingChange) {
+	vs := m.changesInFlight[w.k]
 	if i := slices.Index(vs, w.v); i >= 0 {
 		vs = slices.Delete(vs, i, i+1)
 	}
 	if len(vs) == 0 {
-		delete(m.writesInFlight, w.k)
+		delete(m.changesInFlight, w.k)
 	} else {
-		m.writesInFlight[w.k] = vs
+		m.changesInFlight[w.k] = vs
 	}
 }
 
@@ -528,9 +528,9 @@ type readWindow struct {
 }
 
 // fileReadOK is the oracle's test for a read of file page k: what was
-// written there, or what a write() still copying would leave.
+// written there, or what a call still under way will leave (a truncate).
 func (m *Machine) fileReadOK(k [2]uint64, got uint64) bool {
-	return got == m.fileShadow[k] || slices.Contains(m.writesInFlight[k], got)
+	return got == m.fileShadow[k] || slices.Contains(m.changesInFlight[k], got)
 }
 
 // Pread is pread(fd, buf, length, pos): the pages read are checked against
@@ -589,17 +589,17 @@ func (p *Process) Ftruncate(fd int, size int64) error {
 	// drops), a reader of a mapping may see the cut page already zeroed.
 	// What the cut page will hold is worked out once the truncate holds
 	// i_mutex: a write it waited for may change the page meanwhile.
-	var cut *pendingWrite
+	var cut *pendingChange
 	ino := f.Inode.Ino()
 	old, err := p.m.FS.Truncate(f, size, func() {
 		if size > 0 && size&(mm.PAGE_SIZE-1) != 0 {
 			k := [2]uint64{ino, uint64(size) >> mm.PAGE_SHIFT}
-			w := p.m.startWrite(k, mm.ZeroSegmentToken(p.m.fileShadow[k], size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
+			w := p.m.startChange(k, mm.ZeroSegmentToken(p.m.fileShadow[k], size&(mm.PAGE_SIZE-1), mm.PAGE_SIZE))
 			cut = &w
 		}
 	})
 	if cut != nil {
-		p.m.endWrite(*cut)
+		p.m.endChange(*cut)
 	}
 	if err != nil {
 		return err

@@ -50,16 +50,7 @@ var daGetBlockPrep fs.GetBlock = fs.DelallocGetBlock
 // as AOP_FLAG_NOFS asks inside a journal handle) and its buffer mapped or
 // reserved.
 func (a *aops) WriteBegin(s *mm.System, m *mm.AddressSpace, pos int64, length int) (uint64, error) {
-	pfn, ok := s.GrabCachePageWriteBegin(m, uint64(pos)>>mm.PAGE_SHIFT, true)
-	if !ok {
-		return 0, fs.ENOSPC
-	}
-	if err := a.f.BlockWriteBegin(a.ino, pfn, pos, length, daGetBlockPrep); err != nil {
-		s.UnlockPage(pfn)
-		s.PutPage(pfn)
-		return 0, err
-	}
-	return pfn, nil
+	return a.f.BlockWriteBeginPage(m, a.ino, pos, length, daGetBlockPrep)
 }
 
 // WriteEnd is ext4_da_write_end() -> generic_write_end().

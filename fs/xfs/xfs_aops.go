@@ -53,16 +53,7 @@ var getBlocks fs.GetBlock = fs.DelallocGetBlock
 // WriteBegin is xfs_vm_write_begin(): grab the page with AOP_FLAG_NOFS,
 // then __block_write_begin with xfs_get_blocks.
 func (a *aops) WriteBegin(s *mm.System, m *mm.AddressSpace, pos int64, length int) (uint64, error) {
-	pfn, ok := s.GrabCachePageWriteBegin(m, uint64(pos)>>mm.PAGE_SHIFT, true)
-	if !ok {
-		return 0, fs.ENOSPC
-	}
-	if err := a.f.BlockWriteBegin(a.ino, pfn, pos, length, getBlocks); err != nil {
-		s.UnlockPage(pfn)
-		s.PutPage(pfn)
-		return 0, err
-	}
-	return pfn, nil
+	return a.f.BlockWriteBeginPage(m, a.ino, pos, length, getBlocks)
 }
 
 // WriteEnd is xfs_vm_write_end() -> generic_write_end().
