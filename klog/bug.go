@@ -12,7 +12,7 @@ type Oops struct {
 	Panic  bool   // true for panic(), false for BUG()
 	File   string // BUG: the v3.16 source file of the check
 	Line   int    // BUG: its line
-	Msg    string // "kernel BUG at mm/vmscan.c:1234!" or the panic message
+	Msg    string // "kernel BUG at mm/vmscan.c:1297!" or the panic message
 	Symbol string // kernel function that hit BUG or called panic
 	Die    int    // BUG: the die counter printed as "[#n]"
 	Trace  Trace  // Go stack at the report

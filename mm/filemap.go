@@ -42,6 +42,7 @@ func (s *System) lockPage(pfn uint64) {
 		t := s.current()
 		if s.sched == nil || s.sched.Current() == nil {
 			// Outside any task nothing else can run to unlock it.
+			// model-only check: v3.16's lock_page has no such BUG.
 			s.bug("include/linux/pagemap.h", 492)
 		}
 		t.Wait(s.pageWaitqueue(pfn))
@@ -51,7 +52,7 @@ func (s *System) lockPage(pfn uint64) {
 // unlockPage is unlock_page(): clear PG_locked and wake the waiters.
 func (s *System) unlockPage(pfn uint64) {
 	p := &s.pages[pfn]
-	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 745)
+	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 743)
 	p.clearFlag(PG_locked)
 	s.wakeUpPage(pfn)
 }
@@ -105,8 +106,8 @@ func (e errorString) Error() string { return string(e) }
 func (s *System) __addToPageCacheLocked(pfn uint64, m *AddressSpace, offset uint64, shadow *uint64) error {
 	s.Cover("__add_to_page_cache_locked")
 	p := &s.pages[pfn]
-	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 566)
-	s.vmBugOnPage(p.PageSwapBacked(), pfn, "PageSwapBacked(page)", srcFilemap, 567)
+	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 565)
+	s.vmBugOnPage(p.PageSwapBacked(), pfn, "PageSwapBacked(page)", srcFilemap, 566)
 	s.GetPage(pfn)
 	p.mapping = m.handle()
 	p.index = offset
@@ -178,7 +179,7 @@ func (s *System) __deleteFromPageCache(pfn uint64, shadow uint64) {
 		z.__decZoneState(NR_SHMEM)
 	}
 	if p.mapcount > 0 {
-		s.bug(srcFilemap, 213)
+		s.bug(srcFilemap, 202)
 	}
 	if p.PageDirty() && m.mappingCapAccountDirty() {
 		z.modZonePageState(NR_FILE_DIRTY, -1)
@@ -191,7 +192,9 @@ func (s *System) __deleteFromPageCache(pfn uint64, shadow uint64) {
 
 // DeleteFromPageCache is delete_from_page_cache(): for a locked page.
 func (s *System) DeleteFromPageCache(pfn uint64) {
-	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", srcFilemap, 240)
+	if !s.pages[pfn].PageLocked() {
+		s.bug(srcFilemap, 230) // BUG_ON, not VM_BUG_ON_PAGE: no dump_page
+	}
 	s.__deleteFromPageCache(pfn, 0)
 	s.PutPage(pfn)
 }
@@ -330,6 +333,7 @@ func (s *System) WaitOnPageLocked(pfn uint64) {
 // waitOnPageBit sleeps on the page's wait queue once.
 func (s *System) waitOnPageBit(pfn uint64) {
 	if s.sched == nil || s.sched.Current() == nil {
+		// model-only check: sleeping outside a task; v3.16 has no such BUG.
 		s.bug(srcFilemap, 720)
 	}
 	s.current().Wait(s.pageWaitqueue(pfn))
@@ -346,7 +350,7 @@ func (s *System) EndPageWriteback(pfn uint64) {
 		s.rotateReclaimablePage(pfn)
 	}
 	if !s.testClearPageWriteback(pfn) {
-		s.bug(srcFilemap, 781)
+		s.bug(srcFilemap, 769)
 	}
 	s.wakeUpPage(pfn)
 }

@@ -107,7 +107,7 @@ func (s *System) doAnonymousPage(m *MMStruct, v *VMArea, addr uint64, ptep *pte,
 // pageMoveAnonRmap is page_move_anon_rmap(): a page reused by one VMA
 // after COW points at that VMA's own anon_vma.
 func (s *System) pageMoveAnonRmap(pfn uint64, v *VMArea) {
-	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 896)
+	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 899)
 	s.pages[pfn].mapping = v.anonVma.mapping()
 }
 
@@ -366,6 +366,8 @@ func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) 
 			return p.data, nil
 		}
 		if tries > 3 {
+			// model-only check: a fault that never maps the page; the
+			// CPU would fault forever, v3.16 has no such BUG.
 			s.bug("arch/x86/mm/fault.c", 1)
 		}
 		if err := s.__doPageFault(m, addr, write); err != nil {

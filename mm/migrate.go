@@ -209,7 +209,7 @@ func (s *System) MigratePageCopy(newpfn, pfn uint64) {
 		}
 	}
 	if p.testClearFlag(PG_active) {
-		s.vmBugOnPage(p.PageUnevictable(), pfn, "PageUnevictable(page)", "mm/migrate.c", 542)
+		s.vmBugOnPage(p.PageUnevictable(), pfn, "PageUnevictable(page)", "mm/migrate.c", 532)
 		np.setFlag(PG_active)
 	} else if p.testClearFlag(PG_unevictable) {
 		np.setFlag(PG_unevictable)
@@ -258,7 +258,7 @@ func (s *System) mlockMigratePage(newpfn, pfn uint64) {
 func (s *System) MigratePage(m *AddressSpace, newpfn, pfn uint64, mode MigrateMode) int {
 	s.Cover("migrate_page")
 	if s.pages[pfn].PageWriteback() {
-		s.bug("mm/migrate.c", 575)
+		s.bug("mm/migrate.c", 597)
 	}
 	if rc := s.MigratePageMoveMapping(m, newpfn, pfn, false, mode, 0); rc != MIGRATEPAGE_SUCCESS {
 		return rc
@@ -312,7 +312,7 @@ func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode Mig
 	s.Cover("move_to_new_page")
 	p, np := &s.pages[pfn], &s.pages[newpfn]
 	if !s.trylockPage(newpfn) {
-		s.bug("mm/migrate.c", 784)
+		s.bug("mm/migrate.c", 757)
 	}
 	if !s.HasPatch(PatchNewpageUntouched) {
 		np.index = p.index
@@ -400,7 +400,7 @@ func (s *System) __unmapAndMove(pfn, newpfn uint64, force bool, mode MigrateMode
 		}
 	}
 	if p.mapping == 0 {
-		s.vmBugOnPage(p.PageAnon(), pfn, "PageAnon(page)", "mm/migrate.c", 886)
+		s.vmBugOnPage(p.PageAnon(), pfn, "PageAnon(page)", "mm/migrate.c", 904)
 		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
 			if m := s.pageMapping(pfn); m != nil {
 				if op, ok := m.Ops.(ReleasePageOp); ok {

@@ -52,7 +52,7 @@ func (s *System) SetPageDirtyNobuffers(pfn uint64) bool {
 	if m == nil {
 		return true
 	}
-	s.warnOnOnce(p.flags&(1<<PG_private) == 0 && !p.testFlag(PG_uptodate), "mm/page-writeback.c", 2262)
+	s.warnOnOnce(p.flags&(1<<PG_private) == 0 && !p.testFlag(PG_uptodate), "mm/page-writeback.c", 2167)
 	s.accountPageDirtied(pfn, m)
 	m.tree.TagSet(s.pageIndex(pfn), PAGECACHE_TAG_DIRTY)
 	if m.Host != nil {
@@ -109,7 +109,7 @@ func (s *System) ClearPageDirtyForIO(pfn uint64) bool {
 	s.Cover("clear_page_dirty_for_io")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
-		s.bug("mm/page-writeback.c", 2392)
+		s.bug("mm/page-writeback.c", 2295)
 	}
 	m := s.pageMapping(pfn)
 	if m != nil && m.mappingCapAccountDirty() {

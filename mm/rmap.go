@@ -144,7 +144,7 @@ func (s *System) pageAddNewAnonRmap(pfn uint64, vma *VMArea, address uint64) {
 	if s.hist != nil {
 		s.hist.add(s, pfn, fmt.Sprintf("anon rmap: new in mm %d at %#x", vma.mm.ID, address))
 	}
-	s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/rmap.c", 1037)
+	s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/rmap.c", 1036)
 	if vma.Flags&(VM_LOCKED|VM_SPECIAL) != VM_LOCKED {
 		p.setFlag(PG_active)
 		s.lruCacheAdd(pfn)
@@ -281,11 +281,13 @@ func (s *System) rmapWalkAnonVMA(pfn uint64, av *AnonVMA, one rmapOne, invalid f
 func (s *System) rmapWalkFile(pfn uint64, one rmapOne, invalid func(v *VMArea) bool, done func() bool) int {
 	s.Cover("rmap_walk_file")
 	ret := SWAP_AGAIN
+	if !s.pages[pfn].PageLocked() {
+		s.bug("mm/rmap.c", 1689) // VM_BUG_ON, not VM_BUG_ON_PAGE: no dump_page
+	}
 	m := s.pageMapping(pfn)
 	if m == nil {
 		return ret
 	}
-	s.vmBugOnPage(!s.pages[pfn].PageLocked(), pfn, "!PageLocked(page)", "mm/rmap.c", 1655)
 	idx := s.pages[pfn].index
 	for _, v := range append([]*VMArea(nil), m.iMmap...) {
 		address, ok := v.vmaAddress(idx)
@@ -355,7 +357,7 @@ func (s *System) pageMkclean(pfn uint64) bool {
 	s.Cover("page_mkclean")
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
-		s.bug("mm/rmap.c", 893)
+		s.bug("mm/rmap.c", 868)
 	}
 	if p.mapcount <= 0 || s.pageMapping(pfn) == nil {
 		return false

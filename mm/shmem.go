@@ -113,6 +113,7 @@ func (a *shmemAops) Writepage(s *System, pfn uint64, wbc *WritebackControl) int 
 
 // Readpage: shmem_aops has no ->readpage.
 func (a *shmemAops) Readpage(s *System, pfn uint64) int {
+	// model-only check: the kernel would call a NULL ->readpage.
 	s.bug("mm/shmem.c", 2697)
 	return 0
 }

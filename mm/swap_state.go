@@ -34,6 +34,7 @@ func (swapAops) Writepage(s *System, pfn uint64, wbc *WritebackControl) int {
 // Readpage: swap_aops has no ->readpage (swap-in goes through
 // swap_readpage directly); calling it is a NULL pointer in the kernel.
 func (swapAops) Readpage(s *System, pfn uint64) int {
+	// model-only check: the kernel would call a NULL ->readpage.
 	s.bug("mm/swap_state.c", 28)
 	return 0
 }

@@ -367,8 +367,8 @@ startOver:
 		if si.highestBit == 0 || si.flags&SWP_WRITEOK == 0 {
 			if plistOn(sw.avail, si) {
 				if s.log != nil {
-					s.log.WarnOnf(si.highestBit == 0, "mm/swapfile.c", 662, "swap_info %d in list but !highest_bit\n", si.typ)
-					s.log.WarnOnf(si.flags&SWP_WRITEOK == 0, "mm/swapfile.c", 665, "swap_info %d in list but !SWP_WRITEOK\n", si.typ)
+					s.log.WarnOnf(si.highestBit == 0, "mm/swapfile.c", 664, "swap_info %d in list but !highest_bit\n", si.typ)
+					s.log.WarnOnf(si.flags&SWP_WRITEOK == 0, "mm/swapfile.c", 667, "swap_info %d in list but !SWP_WRITEOK\n", si.typ)
 				}
 				sw.avail = plistDel(sw.avail, si)
 			}

@@ -304,8 +304,8 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 			ret = append(ret, pfn) // keep
 			continue
 		}
-		s.vmBugOnPage(p.PageActive(), pfn, "PageActive(page)", "mm/vmscan.c", 878)
-		s.vmBugOnPage(s.PageZone(p) != z, pfn, "page_zone(page) != zone", "mm/vmscan.c", 879)
+		s.vmBugOnPage(p.PageActive(), pfn, "PageActive(page)", "mm/vmscan.c", 835)
+		s.vmBugOnPage(s.PageZone(p) != z, pfn, "page_zone(page) != zone", "mm/vmscan.c", 836)
 		sc.nrScanned++
 		mapping := s.pageMapping(pfn)
 		var mayEnterFS bool
@@ -469,13 +469,13 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		if p.PageSwapCache() && s.vmSwapFull() {
 			s.tryToFreeSwap(pfn)
 		}
-		s.vmBugOnPage(p.PageActive(), pfn, "PageActive(page)", "mm/vmscan.c", 1107)
+		s.vmBugOnPage(p.PageActive(), pfn, "PageActive(page)", "mm/vmscan.c", 1120)
 		p.setFlag(PG_active)
 		pgactivate++
 	keepLocked:
 		s.unlockPage(pfn)
 		ret = append(ret, pfn)
-		s.vmBugOnPage(p.PageLRU() || p.PageUnevictable(), pfn, "PageLRU(page) || PageUnevictable(page)", "mm/vmscan.c", 1114)
+		s.vmBugOnPage(p.PageLRU() || p.PageUnevictable(), pfn, "PageLRU(page) || PageUnevictable(page)", "mm/vmscan.c", 1127)
 	}
 	// list_add reversed the free list; free_hot_cold_page_list frees cold.
 	for i, j := 0, len(freePages)-1; i < j; i, j = i+1, j-1 {
@@ -551,7 +551,7 @@ func (s *System) isolateLRUPages(nrToScan uint64, z *Zone, sc *scanControl, mode
 	src := z.lruvec.lists[lru]
 	for ; scanned < nrToScan && !s.listEmpty(src); scanned++ {
 		pfn := uint64(s.listLast(src))
-		s.vmBugOnPage(!s.pages[pfn].PageLRU(), pfn, "!PageLRU(page)", "mm/vmscan.c", 1246)
+		s.vmBugOnPage(!s.pages[pfn].PageLRU(), pfn, "!PageLRU(page)", "mm/vmscan.c", 1281)
 		switch s.__isolateLRUPage(pfn, mode) {
 		case 0:
 			s.listUnlink(uint32(pfn))
@@ -559,7 +559,7 @@ func (s *System) isolateLRUPages(nrToScan uint64, z *Zone, sc *scanControl, mode
 		case -16:
 			s.listMove(uint32(pfn), src)
 		default:
-			s.bug("mm/vmscan.c", 1267)
+			s.bug("mm/vmscan.c", 1297)
 		}
 	}
 	if s.tracer != nil {
@@ -598,7 +598,7 @@ func (s *System) putbackInactivePages(z *Zone, pages []uint64) (toFree []uint64)
 	s.Cover("putback_inactive_pages")
 	for _, pfn := range pages {
 		p := &s.pages[pfn]
-		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1380)
+		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1407)
 		if !s.pageEvictable(pfn) {
 			s.putbackLRUPage(pfn)
 			continue
@@ -711,7 +711,7 @@ func (s *System) moveActivePagesToLRU(z *Zone, pages []uint64, lru int) (toFree 
 	moved := int64(0)
 	for _, pfn := range pages {
 		p := &s.pages[pfn]
-		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1567)
+		s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 1640)
 		p.setFlag(PG_lru)
 		s.listAdd(uint32(pfn), z.lruvec.lists[lru])
 		moved++

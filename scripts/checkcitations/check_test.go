@@ -53,6 +53,8 @@ func f(s *S) {
 	s.bug("mm/fake.c", line)                                     // line not a constant
 	_ = site{"mm/fake.c", 4}                                     // not a call
 	s.bug("mm/missing.c", 1)                                     // file not in the tree
+	// model-only check: listed, not checked
+	s.bug("mm/fake.c", 1)
 }
 
 // g cites mm/fake.c:6 (right) and mm/fake.c:7 (wrong) in a comment.
@@ -75,14 +77,14 @@ func TestCheckCitations(t *testing.T) {
 	want := []string{
 		`fake/fake.go:7: mm/fake.c:4: VM_BUG_ON_PAGE(PageActive(page)) here, not "PageLRU(page)"`,
 		`fake/fake.go:9: mm/fake.c:5: no WARN_ON_ONCE/WARN_ONCE/VM_WARN_ON_ONCE/WARN_TAINT_ONCE ends on this line (WARN_ON_ONCE((current->flags & PF_MEMALLOC) == PF_MEMALLOC) spans 5-6: its __LINE__ is 6)`,
-		`fake/fake.go:11: mm/fake.c:8: no BUG/BUG_ON/VM_BUG_ON/VM_BUG_ON_PAGE ends on this line; nearest: BUG() at 10`,
+		`fake/fake.go:11: mm/fake.c:8: no BUG/BUG_ON/VM_BUG_ON ends on this line; nearest: BUG() at 10`,
 		`fake/fake.go:12: mm/fake.c:10: BUG() here, not a WARN_ON/WARN/WARN_ON_SMP/VM_WARN_ON/WARN_TAINT`,
 		`fake/fake.go:13: mm/fake.c:11: no BUG/BUG_ON`,
 		`fake/fake.go:14: mm/fake.c:13: no BUG/BUG_ON`,
 		`fake/fake.go:15: mm/fake.c: cannot classify the call newReport(...)`,
 		`fake/fake.go:16: mm/fake.c: bug(...): the argument after the kernel path is not a constant line number`,
 		`fake/fake.go:17: cannot classify the kernel path "mm/fake.c" here (not an argument of a call)`,
-		`fake/fake.go:21: mm/fake.c:7: no BUG/WARN macro ends on this line`,
+		`fake/fake.go:23: mm/fake.c:7: no BUG/WARN macro ends on this line`,
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
@@ -94,6 +96,9 @@ func TestCheckCitations(t *testing.T) {
 	}
 	if len(res.Unchecked) != 1 || !strings.Contains(res.Unchecked[0], "mm/missing.c:1") {
 		t.Errorf("unchecked = %q, want mm/missing.c:1", res.Unchecked)
+	}
+	if len(res.ModelOnly) != 1 || res.ModelOnly[0] != "fake/fake.go:20: mm/fake.c:1" {
+		t.Errorf("model-only = %q, want fake/fake.go:20: mm/fake.c:1", res.ModelOnly)
 	}
 	// 10 calls (not the three rejected before the tree is read), 3 in text.
 	if res.Checked != 13 {
