@@ -86,6 +86,7 @@ type checker struct {
 	fset       *token.FileSet
 	res        Result
 	cache      map[string][]check // nil slice value: file missing
+	pathConsts map[string]bool    // names of kernel path constants, in any package
 	loaded     map[string]bool
 }
 
@@ -124,28 +125,37 @@ func Run(root, tree string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, dir := range order {
-		if err := c.checkPackage(dirs[dir]); err != nil {
-			return nil, err
+	pkgs := make([][]*ast.File, len(order))
+	for i, dir := range order {
+		for _, p := range dirs[dir] {
+			f, err := parser.ParseFile(c.fset, p, nil, parser.ParseComments)
+			if err != nil {
+				return nil, err
+			}
+			pkgs[i] = append(pkgs[i], f)
 		}
+	}
+	// Every package's kernel path constants, by name: another package can
+	// only name them as pkg.Name, which the checker does not follow.
+	c.pathConsts = map[string]bool{}
+	for _, files := range pkgs {
+		strs, _, _ := consts(files)
+		for name := range strs {
+			c.pathConsts[name] = true
+		}
+	}
+	for _, files := range pkgs {
+		c.checkPackage(files)
 	}
 	sort.Strings(c.res.Unchecked)
 	return &c.res, nil
 }
 
-// checkPackage checks the files of one directory, which share constants.
-func (c *checker) checkPackage(paths []string) error {
-	var files []*ast.File
-	for _, p := range paths {
-		f, err := parser.ParseFile(c.fset, p, nil, parser.ParseComments)
-		if err != nil {
-			return err
-		}
-		files = append(files, f)
-	}
-	// The package's string and integer constants (and vars), by name.
-	strs, ints := map[string]string{}, map[string]int{}
-	decls := map[token.Pos]bool{} // identifiers that declare them
+// consts returns a package's top-level kernel path and integer constants
+// (and vars) by name, and the positions of the path constants' names and
+// values.
+func consts(files []*ast.File) (strs map[string]string, ints map[string]int, decls map[token.Pos]bool) {
+	strs, ints, decls = map[string]string{}, map[string]int{}, map[token.Pos]bool{}
 	for _, f := range files {
 		for _, d := range f.Decls {
 			g, ok := d.(*ast.GenDecl)
@@ -178,6 +188,13 @@ func (c *checker) checkPackage(paths []string) error {
 			}
 		}
 	}
+	return strs, ints, decls
+}
+
+// checkPackage checks the files of one directory, which share constants.
+func (c *checker) checkPackage(files []*ast.File) {
+	strs, ints, decls := consts(files)
+	cited := map[string]bool{} // path constants a classified call took
 	pathOf := func(e ast.Expr) (string, bool) {
 		switch e := e.(type) {
 		case *ast.BasicLit:
@@ -215,6 +232,9 @@ func (c *checker) checkPackage(paths []string) error {
 					continue
 				}
 				used[a.Pos()] = true
+				if id, ok := a.(*ast.Ident); ok {
+					cited[id.Name] = true
+				}
 				if modelOnly[c.fset.Position(a.Pos()).Line] {
 					site := file
 					if i+1 < len(call.Args) {
@@ -238,6 +258,9 @@ func (c *checker) checkPackage(paths []string) error {
 			if file, ok := pathOf(e); ok {
 				c.problem(e.Pos(), "", "cannot classify the kernel path %q here (not an argument of a call)", file)
 			}
+			if sel, ok := e.(*ast.SelectorExpr); ok && c.pathConsts[sel.Sel.Name] {
+				c.problem(e.Pos(), "", "cannot follow %s, a kernel path constant of another package: cite with the path", sel.Sel.Name)
+			}
 			return true
 		})
 		// file:line in comments and string literals.
@@ -253,7 +276,26 @@ func (c *checker) checkPackage(paths []string) error {
 			return true
 		})
 	}
-	return nil
+	var unused []string
+	for name := range strs {
+		if !cited[name] {
+			unused = append(unused, name)
+		}
+	}
+	sort.Strings(unused)
+	for _, name := range unused {
+		c.problem(c.declPos(files, name), "", "kernel path constant %s is cited by no call the checker understands", name)
+	}
+}
+
+// declPos is where files declare name.
+func (c *checker) declPos(files []*ast.File, name string) token.Pos {
+	for _, f := range files {
+		if o := f.Scope.Lookup(name); o != nil {
+			return o.Pos()
+		}
+	}
+	return token.NoPos
 }
 
 // checkCall checks call, whose argument i is the kernel file.

@@ -59,6 +59,15 @@ func f(s *S) {
 
 // g cites mm/fake.c:6 (right) and mm/fake.c:7 (wrong) in a comment.
 func g() string { return "at mm/fake.c:10" }
+
+// SrcUnused is cited only by another package, which the checker cannot follow.
+const SrcUnused = "mm/fake.c"
+`
+
+// otherGo cites through another package's constant.
+const otherGo = `package other
+
+func h(s *S) { s.bug(fake.SrcUnused, 4) }
 `
 
 func TestCheckCitations(t *testing.T) {
@@ -66,6 +75,7 @@ func TestCheckCitations(t *testing.T) {
 	tree, root := filepath.Join(dir, "linux"), filepath.Join(dir, "model")
 	write(t, filepath.Join(tree, "mm/fake.c"), fakeC)
 	write(t, filepath.Join(root, "fake/fake.go"), fakeGo)
+	write(t, filepath.Join(root, "other/other.go"), otherGo)
 	// Test files and testdata are not model sources.
 	write(t, filepath.Join(root, "fake/fake_test.go"), "package fake\n\nvar _ = \"mm/fake.c:99\"\n")
 	write(t, filepath.Join(root, "fake/testdata/x.go"), "package x\n\nvar _ = \"mm/fake.c:99\"\n")
@@ -85,6 +95,8 @@ func TestCheckCitations(t *testing.T) {
 		`fake/fake.go:16: mm/fake.c: bug(...): the argument after the kernel path is not a constant line number`,
 		`fake/fake.go:17: cannot classify the kernel path "mm/fake.c" here (not an argument of a call)`,
 		`fake/fake.go:23: mm/fake.c:7: no BUG/WARN macro ends on this line`,
+		`fake/fake.go:27: kernel path constant SrcUnused is cited by no call the checker understands`,
+		`other/other.go:3: cannot follow SrcUnused, a kernel path constant of another package: cite with the path`,
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
