@@ -619,25 +619,12 @@ func (s *System) putbackInactivePages(z *Zone, pages []uint64) (toFree []uint64)
 	return toFree
 }
 
-// congestionWait is congestion_wait(): sleep up to timeout jiffies (woken
-// early when a queue leaves congestion).
-func (s *System) congestionWait(timeout int64) {
-	s.countVMEventNone()
-	if s.sched != nil && s.sched.Current() != nil {
-		s.current().WaitTimeout(&s.congestionWqh, timeout*1e9/HZ)
-	}
-}
-
-// countVMEventNone exists so congestion_wait is visible in profiles; no
-// vmstat event counts it in v3.16.
-func (s *System) countVMEventNone() {}
-
 // shrinkInactiveList is shrink_inactive_list().
 func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, lru int) uint64 {
 	s.Cover("shrink_inactive_list")
 	file := isFileLRU(lru)
 	for s.tooManyIsolated(z, file, sc) {
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
 	}
 	s.LRUAddDrain()
 	mode := 0
@@ -681,10 +668,10 @@ func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, l
 		z.setFlag(ZONE_TAIL_LRU_DIRTY)
 	}
 	if st.nrImmediate != 0 && s.currentMayThrottle() {
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
 	}
 	if !sc.hibernationMode && !s.currentIsKswapd() && s.currentMayThrottle() {
-		s.waitIffCongested(z, HZ/10)
+		s.waitIffCongested(z, BLK_RW_ASYNC, HZ/10)
 	}
 	if s.tracer != nil {
 		s.emit("mm_vmscan_lru_shrink_inactive", "nid=%d zid=%d nr_scanned=%d nr_reclaimed=%d priority=%d flags=%s",
@@ -954,7 +941,7 @@ func (s *System) throttleVMWriteout(gfp GFP) {
 		if uint64(s.GlobalPageState(NR_UNSTABLE_NFS)+s.GlobalPageState(NR_WRITEBACK)) <= dirty {
 			break
 		}
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
 		if gfp&(GFP_FS|GFP_IO) != GFP_FS|GFP_IO {
 			break
 		}
