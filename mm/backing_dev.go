@@ -116,3 +116,9 @@ func (s *System) waitIffCongested(z *Zone, sync int, timeout int64) int64 {
 
 // jiffiesToUsecs is jiffies_to_usecs() at HZ=1000, as an unsigned int.
 func jiffiesToUsecs(j int64) uint32 { return uint32(j * (1e6 / HZ)) }
+
+// CongestionWait is congestion_wait() for filesystems (EXPORT_SYMBOL):
+// their allocation retry loops back off with it.
+func (s *System) CongestionWait(sync int, timeout int64) int64 {
+	return s.congestionWait(sync, timeout)
+}
