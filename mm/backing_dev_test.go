@@ -107,3 +107,35 @@ func TestWaitIffCongestedWokenByClear(t *testing.T) {
 		t.Errorf("clearing a clear bit changed nr_bdi_congested[ASYNC] to %d (test_and_clear_bit)", n)
 	}
 }
+
+// TestShrinkInactiveTooManyIsolatedFatalSignal checks v3.16 mm/vmscan.c
+// shrink_inactive_list: while too_many_isolated() it waits in
+// congestion_wait(BLK_RW_ASYNC, HZ/10), and a task with a fatal signal
+// pending then returns SWAP_CLUSTER_MAX at once, scanning nothing, instead
+// of waiting for the isolated pages to come back.
+func TestShrinkInactiveTooManyIsolatedFatalSignal(t *testing.T) {
+	fx := newReclaimFixture(t, 4, false)
+	s, z := fx.s, fx.zone
+	z.zonePageStateAdd(1<<20, NR_ISOLATED_FILE)
+	var ret uint64 = 1 << 62
+	var elapsed int64
+	task := fx.sched.Spawn("victim", 0, func(task *sim.Task) {
+		task.Flags |= sim.PF_MEMALLOC
+		s.sigkill[task] = true
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		start := fx.sched.Now()
+		ret = s.shrinkInactiveList(SWAP_CLUSTER_MAX, z, sc, LRU_INACTIVE_FILE)
+		elapsed = fx.sched.Now() - start
+		delete(s.sigkill, task)
+	})
+	if err := fx.sched.RunUntil(fx.sched.Now() + 1e9); err != nil {
+		t.Fatal(err)
+	}
+	if task.State() != sim.StateDead {
+		t.Fatalf("a SIGKILLed direct reclaimer is still in shrink_inactive_list's too_many_isolated loop after 1s")
+	}
+	if ret != SWAP_CLUSTER_MAX || elapsed != 1e9/10 {
+		t.Errorf("shrink_inactive_list returned %d after %dns, want SWAP_CLUSTER_MAX after one congestion_wait(HZ/10)", ret, elapsed)
+	}
+	z.zonePageStateAdd(-1<<20, NR_ISOLATED_FILE)
+}

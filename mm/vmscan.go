@@ -625,6 +625,10 @@ func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, l
 	file := isFileLRU(lru)
 	for s.tooManyIsolated(z, file, sc) {
 		s.congestionWait(BLK_RW_ASYNC, HZ/10)
+		if s.FatalSignalPending(s.current()) {
+			// About to die and free its memory: report a full batch.
+			return SWAP_CLUSTER_MAX
+		}
 	}
 	s.LRUAddDrain()
 	mode := 0
