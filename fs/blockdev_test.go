@@ -117,3 +117,39 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// TestAsyncReadaheadDeferredOnReadCongestion checks v3.16 mm/readahead.c
+// page_cache_async_readahead: a reader reaching the PG_readahead page
+// clears the mark but starts no readahead while the device is congested
+// for sync requests (bdi_read_congested).
+func TestAsyncReadaheadDeferredOnReadCongestion(t *testing.T) {
+	m := boot(t)
+	m.run(t, func(task *sim.Task) {
+		file, _ := m.f.Open("/xfs/r", true)
+		m.f.Write(file, 0, 64*mm.PAGE_SIZE, 9, nil)
+		m.f.Fsync(file, false)
+		m.s.LRUAddDrainAll()
+		m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
+		file.RA = mm.NewFileRAState()
+		m.f.Read(file, 0, mm.PAGE_SIZE)
+		// get_init_ra_size(1, 32) = 4 pages, async_size 3: the mark is
+		// on index 1.
+		if n := file.Inode.Mapping.NrPages(); n != 4 {
+			t.Fatalf("first 1-page read cached %d pages, want the initial window of 4", n)
+		}
+		mark := m.pageAt(t, file, 1)
+		if !m.s.Page(mark).Test(mm.PG_readahead) {
+			t.Fatal("precondition: index 1 is not PG_readahead")
+		}
+		m.s.SetBdiCongested(m.xfs.BDI, mm.BLK_RW_SYNC)
+		m.f.Read(file, mm.PAGE_SIZE, mm.PAGE_SIZE)
+		if n := file.Inode.Mapping.NrPages(); n != 4 {
+			t.Errorf("reading the PG_readahead page with the read queue congested cached %d pages, want the 4 already there", n)
+		}
+		if m.s.Page(mark).Test(mm.PG_readahead) {
+			t.Errorf("PG_readahead still set on the mark page")
+		}
+		m.s.ClearBdiCongested(m.xfs.BDI, mm.BLK_RW_SYNC)
+	})
+	m.check(t)
+}
