@@ -23,6 +23,28 @@ const (
 type congestion struct {
 	wqh [2]sim.WaitQueue
 	nr  [2]int
+	// taskBDI is each task's current->backing_dev_info, set while it
+	// writes to a file (a task absent from it has NULL).
+	taskBDI map[*sim.Task]*BackingDevInfo
+}
+
+// currentBDI is current->backing_dev_info.
+func (s *System) currentBDI() *BackingDevInfo { return s.congestion.taskBDI[s.current()] }
+
+// setCurrentBDI sets current->backing_dev_info to b (nil for NULL) and
+// returns what it was.
+func (s *System) setCurrentBDI(b *BackingDevInfo) *BackingDevInfo {
+	t := s.current()
+	old := s.congestion.taskBDI[t]
+	if b == nil {
+		delete(s.congestion.taskBDI, t)
+		return old
+	}
+	if s.congestion.taskBDI == nil {
+		s.congestion.taskBDI = map[*sim.Task]*BackingDevInfo{}
+	}
+	s.congestion.taskBDI[t] = b
+	return old
 }
 
 // ClearBdiCongested is clear_bdi_congested() (mm/backing-dev.c): clear the

@@ -139,3 +139,75 @@ func TestShrinkInactiveTooManyIsolatedFatalSignal(t *testing.T) {
 	}
 	z.zonePageStateAdd(-1<<20, NR_ISOLATED_FILE)
 }
+
+// bdiRecorder is a file's ->write_begin/->write_end (grab the page, then
+// dirty, unlock and release it), recording current->backing_dev_info at
+// ->write_begin.
+type bdiRecorder struct {
+	*fakeFile
+	seen *BackingDevInfo
+}
+
+func (r *bdiRecorder) WriteBegin(s *System, m *AddressSpace, pos int64, length int) (uint64, error) {
+	r.seen = s.currentBDI()
+	pfn, ok := s.GrabCachePageWriteBegin(m, uint64(pos)>>PAGE_SHIFT, false)
+	if !ok {
+		return 0, ENOMEM
+	}
+	s.pages[pfn].setFlag(PG_uptodate)
+	return pfn, nil
+}
+
+func (r *bdiRecorder) WriteEnd(s *System, m *AddressSpace, pos int64, length, copied int, pfn uint64) int {
+	s.SetPageDirty(pfn)
+	s.unlockPage(pfn)
+	s.PutPage(pfn)
+	return copied
+}
+
+// TestMayWriteToQueueOwnDevice checks v3.16 mm/vmscan.c may_write_to_queue
+// and current_may_throttle with current->backing_dev_info, which
+// __generic_file_write_iter points at the file's device for the write:
+// reclaim without PF_SWAPWRITE may not write to a write-congested device
+// unless it is the one the task is writing to; a PF_LESS_THROTTLE task is
+// throttled only if that device is write-congested.
+func TestMayWriteToQueueOwnDevice(t *testing.T) {
+	fx := newReclaimFixture(t, 1, false)
+	s := fx.s
+	rec := &bdiRecorder{fakeFile: &fakeFile{}}
+	bdi := &BackingDevInfo{Name: "own"}
+	m := s.NewAddressSpace(rec, rec, bdi)
+	other := &BackingDevInfo{Name: "other"}
+	fx.runAs(t, 0, func() {
+		if _, err := s.GenericPerformWrite(m, 0, PAGE_SIZE, 0x5a); err != nil {
+			t.Fatal(err)
+		}
+		if rec.seen != bdi {
+			t.Errorf("current->backing_dev_info in ->write_begin = %v, want the file's bdi", rec.seen)
+		}
+		if s.currentBDI() != nil {
+			t.Errorf("current->backing_dev_info = %v after the write, want NULL", s.currentBDI())
+		}
+		s.SetBdiCongested(other, BLK_RW_ASYNC)
+		if s.mayWriteToQueue(other) {
+			t.Error("may_write_to_queue to a write-congested device, not the task's own, without PF_SWAPWRITE")
+		}
+		s.current().Flags |= sim.PF_LESS_THROTTLE
+		if !s.currentMayThrottle() {
+			t.Error("current_may_throttle false for a PF_LESS_THROTTLE task writing to no device")
+		}
+		old := s.setCurrentBDI(other)
+		if !s.mayWriteToQueue(other) {
+			t.Error("may_write_to_queue refused the congested device the task is writing to")
+		}
+		if !s.currentMayThrottle() {
+			t.Error("current_may_throttle false for a PF_LESS_THROTTLE task whose device is write-congested")
+		}
+		s.ClearBdiCongested(other, BLK_RW_ASYNC)
+		if s.currentMayThrottle() {
+			t.Error("current_may_throttle true for a PF_LESS_THROTTLE task whose device is not congested")
+		}
+		s.setCurrentBDI(old)
+		s.current().Flags &^= sim.PF_LESS_THROTTLE
+	})
+}

@@ -84,12 +84,16 @@ func (s *System) isPageCacheFreeable(pfn uint64) bool {
 func (s *System) totalSwapPages() int64 { return s.swap.totalSwapPages }
 
 // mayWriteToQueue is may_write_to_queue(): PF_SWAPWRITE tasks (kswapd)
-// always may; others only to an uncongested device.
+// always may; others only to a device that is not write-congested, or to
+// the one they are writing a file to (current->backing_dev_info).
 func (s *System) mayWriteToQueue(bdi *BackingDevInfo) bool {
 	if s.current().Flags&sim.PF_SWAPWRITE != 0 {
 		return true
 	}
-	return !bdi.Congested[0]
+	if !bdi.bdiWriteCongested() {
+		return true
+	}
+	return bdi == s.currentBDI()
 }
 
 // pageout results.
@@ -691,9 +695,15 @@ func traceShrinkFlags(file bool) string {
 	return "RECLAIM_WB_ANON|RECLAIM_WB_ASYNC"
 }
 
-// currentMayThrottle is current_may_throttle().
+// currentMayThrottle is current_may_throttle(): a PF_LESS_THROTTLE task
+// (nfsd, loop) is throttled only when it writes to a file on a
+// write-congested device or to none.
 func (s *System) currentMayThrottle() bool {
-	return s.current().Flags&sim.PF_LESS_THROTTLE == 0
+	if s.current().Flags&sim.PF_LESS_THROTTLE == 0 {
+		return true
+	}
+	b := s.currentBDI()
+	return b == nil || b.bdiWriteCongested()
 }
 
 // moveActivePagesToLRU is move_active_pages_to_lru().
