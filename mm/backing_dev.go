@@ -92,11 +92,11 @@ func (s *System) ioScheduleTimeoutOn(q *sim.WaitQueue, timeout int64) int64 {
 	if s.sched == nil || s.sched.Current() == nil {
 		return timeout
 	}
-	start := s.clock.Now()
+	start := s.jiffies()
 	if !s.current().WaitTimeout(q, timeout*1e9/HZ) {
 		return 0
 	}
-	return max(0, timeout-(s.clock.Now()-start)*HZ/1e9)
+	return max(0, timeout-(s.jiffies()-start))
 }
 
 // congestionWait is congestion_wait() (mm/backing-dev.c): sleep on
