@@ -3,6 +3,8 @@
 package fs_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"pagesim/fs"
@@ -106,6 +108,10 @@ func TestCongestionWaitWokenByFreedRequest(t *testing.T) {
 			lines := tr.Lines()
 			if len(lines) != 1 {
 				t.Fatalf("trace %q, want one writeback_congestion_wait", lines)
+			}
+			wantTrace := fmt.Sprintf("writeback_congestion_wait: usec_timeout=100000 usec_delayed=%d", want/1000)
+			if !strings.HasSuffix(lines[0], wantTrace) {
+				t.Errorf("trace %q, want it to end in %q", lines[0], wantTrace)
 			}
 		})
 	}
