@@ -629,8 +629,9 @@ func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, l
 	file := isFileLRU(lru)
 	for s.tooManyIsolated(z, file, sc) {
 		s.congestionWait(BLK_RW_ASYNC, HZ/10)
+		// About to die: return now, so that its memory is freed.
 		if s.FatalSignalPending(s.current()) {
-			// About to die and free its memory: report a full batch.
+			s.Cover("shrink_inactive_list:fatal_signal")
 			return SWAP_CLUSTER_MAX
 		}
 	}
