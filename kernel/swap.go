@@ -22,7 +22,7 @@ func (m *Machine) swapOnAtBoot(sizeBytes uint64) error {
 			n++
 		}
 	}
-	m.SwapDev = fs.NewBlockDevice("sd"+string(rune('a'+n)), DefaultDiskLatencyNS, m.Sched)
+	m.SwapDev = fs.NewBlockDevice("sd"+string(rune('a'+n)), DefaultDiskLatencyNS, m.Sched, m.MM)
 	if _, err := m.MM.SwapOn(m.SwapDev, sizeBytes, -1); err != nil {
 		return fmt.Errorf("swapon %s: %v", m.SwapDev, err)
 	}

@@ -501,7 +501,7 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 			return 0
 		}
 		s.Cover("isolate_migratepages_range:too_many_isolated_wait")
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
 		if s.FatalSignalPending(s.current()) {
 			return 0
 		}

@@ -400,6 +400,11 @@ func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length in
 	if !ok {
 		return 0, errorString("EINVAL")
 	}
+	// __generic_file_write_iter (xfs_file_buffered_aio_write for xfs)
+	// points current->backing_dev_info at the file's device for the
+	// copy, and clears it after: reclaim lets the writer write to its
+	// own device even when congested (may_write_to_queue).
+	defer s.setCurrentBDI(s.setCurrentBDI(m.BDI))
 	var written int64
 	for length > 0 {
 		offset := pos & (PAGE_SIZE - 1)

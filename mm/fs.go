@@ -190,8 +190,10 @@ type Flusher interface {
 type BackingDevInfo struct {
 	Name         string
 	Capabilities int
-	// Congested holds BDI_sync_congested/BDI_async_congested (state bits
-	// 0 and 1 here: [BLK_RW_ASYNC, BLK_RW_SYNC]).
+	// Congested holds BDI_async_congested/BDI_sync_congested, indexed
+	// [BLK_RW_ASYNC, BLK_RW_SYNC]. Change them only with SetBdiCongested
+	// and ClearBdiCongested, which keep nr_bdi_congested and wake the
+	// congestion waiters (backing_dev.go).
 	Congested [2]bool
 	Stat      [NR_BDI_STAT_ITEMS]int64
 	// Flusher is set by the writeback code for this device.

@@ -992,7 +992,7 @@ func (s *System) __allocPagesHighPriority(gfp GFP, order uint, zl *zonelist, hig
 		if ok || gfp&GFP_NOFAIL == 0 {
 			return pfn, ok
 		}
-		s.waitIffCongested(preferred, HZ/50)
+		s.waitIffCongested(preferred, BLK_RW_ASYNC, HZ/50)
 	}
 }
 
@@ -1222,7 +1222,7 @@ restart:
 		pagesReclaimed += didSomeProgress
 		if shouldAllocRetry(gfp, order, didSomeProgress, pagesReclaimed) {
 			s.Cover("__alloc_pages_slowpath:retry")
-			s.waitIffCongested(preferred, HZ/50)
+			s.waitIffCongested(preferred, BLK_RW_ASYNC, HZ/50)
 			goto rebalance
 		}
 		if pfn, ok := s.__allocPagesDirectCompact(gfp, order, zl, highZoneidx, allocFlags, preferred,

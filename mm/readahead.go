@@ -146,11 +146,17 @@ func (s *System) pageCacheSyncReadahead(m *AddressSpace, ra *FileRAState, offset
 
 // pageCacheAsyncReadahead is page_cache_async_readahead(): the reader hit
 // the PG_readahead page; clear the mark and read the next window, unless
-// the page is still being written back (then readahead would only thrash).
+// the page is still being written back (then readahead would only thrash)
+// or the device's read queue is congested (bdi_read_congested: the
+// readahead is put off, and with the mark gone, not retried from here).
 func (s *System) pageCacheAsyncReadahead(m *AddressSpace, ra *FileRAState, pfn, offset, reqSize uint64) {
 	if ra.RAPages == 0 || s.pages[pfn].PageWriteback() {
 		return
 	}
 	s.pages[pfn].clearFlag(PG_readahead)
+	if m.BDI.bdiReadCongested() {
+		s.Cover("page_cache_async_readahead:read_congested")
+		return
+	}
 	s.ondemandReadahead(m, ra, true, offset, reqSize)
 }

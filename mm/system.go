@@ -78,10 +78,10 @@ type System struct {
 	// pvecs are the per-CPU pagevecs of mm/swap.c.
 	pvecs []cpuPagevecs
 
-	// bdis are the registered backing devices (bdi_list); congestionWqh
-	// is where congestion_wait sleeps.
-	bdis          []*BackingDevInfo
-	congestionWqh sim.WaitQueue
+	// bdis are the registered backing devices (bdi_list); congestion is
+	// congestion_wqh and nr_bdi_congested (backing_dev.go).
+	bdis       []*BackingDevInfo
+	congestion congestion
 	// vmSwappiness is vm.swappiness.
 	vmSwappiness int
 
@@ -246,15 +246,6 @@ func (s *System) scheduleTimeoutUninterruptible(jiffies int64) {
 			t.Sleep(jiffies * 1e9 / HZ)
 		}
 	}
-}
-
-// waitIffCongested is wait_iff_congested() (mm/backing-dev.c): sleep only
-// if some backing device is congested and the zone was flagged
-// ZONE_CONGESTED by reclaim; otherwise just cond_resched.
-//
-// Model: no block device is modeled yet, so nothing is ever congested.
-func (s *System) waitIffCongested(z *Zone, timeout int64) {
-	s.condResched()
 }
 
 // tifMemdie is test_tsk_thread_flag(t, TIF_MEMDIE).

@@ -84,12 +84,16 @@ func (s *System) isPageCacheFreeable(pfn uint64) bool {
 func (s *System) totalSwapPages() int64 { return s.swap.totalSwapPages }
 
 // mayWriteToQueue is may_write_to_queue(): PF_SWAPWRITE tasks (kswapd)
-// always may; others only to an uncongested device.
+// always may; others only to a device that is not write-congested, or to
+// the one they are writing a file to (current->backing_dev_info).
 func (s *System) mayWriteToQueue(bdi *BackingDevInfo) bool {
 	if s.current().Flags&sim.PF_SWAPWRITE != 0 {
 		return true
 	}
-	return !bdi.Congested[0]
+	if !bdi.bdiWriteCongested() {
+		return true
+	}
+	return bdi == s.currentBDI()
 }
 
 // pageout results.
@@ -619,25 +623,17 @@ func (s *System) putbackInactivePages(z *Zone, pages []uint64) (toFree []uint64)
 	return toFree
 }
 
-// congestionWait is congestion_wait(): sleep up to timeout jiffies (woken
-// early when a queue leaves congestion).
-func (s *System) congestionWait(timeout int64) {
-	s.countVMEventNone()
-	if s.sched != nil && s.sched.Current() != nil {
-		s.current().WaitTimeout(&s.congestionWqh, timeout*1e9/HZ)
-	}
-}
-
-// countVMEventNone exists so congestion_wait is visible in profiles; no
-// vmstat event counts it in v3.16.
-func (s *System) countVMEventNone() {}
-
 // shrinkInactiveList is shrink_inactive_list().
 func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, lru int) uint64 {
 	s.Cover("shrink_inactive_list")
 	file := isFileLRU(lru)
 	for s.tooManyIsolated(z, file, sc) {
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
+		// About to die: return now, so that its memory is freed.
+		if s.FatalSignalPending(s.current()) {
+			s.Cover("shrink_inactive_list:fatal_signal")
+			return SWAP_CLUSTER_MAX
+		}
 	}
 	s.LRUAddDrain()
 	mode := 0
@@ -681,10 +677,10 @@ func (s *System) shrinkInactiveList(nrToScan uint64, z *Zone, sc *scanControl, l
 		z.setFlag(ZONE_TAIL_LRU_DIRTY)
 	}
 	if st.nrImmediate != 0 && s.currentMayThrottle() {
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
 	}
 	if !sc.hibernationMode && !s.currentIsKswapd() && s.currentMayThrottle() {
-		s.waitIffCongested(z, HZ/10)
+		s.waitIffCongested(z, BLK_RW_ASYNC, HZ/10)
 	}
 	if s.tracer != nil {
 		s.emit("mm_vmscan_lru_shrink_inactive", "nid=%d zid=%d nr_scanned=%d nr_reclaimed=%d priority=%d flags=%s",
@@ -700,9 +696,15 @@ func traceShrinkFlags(file bool) string {
 	return "RECLAIM_WB_ANON|RECLAIM_WB_ASYNC"
 }
 
-// currentMayThrottle is current_may_throttle().
+// currentMayThrottle is current_may_throttle(): a PF_LESS_THROTTLE task
+// (nfsd, loop) is throttled only when it writes to a file on a
+// write-congested device or to none.
 func (s *System) currentMayThrottle() bool {
-	return s.current().Flags&sim.PF_LESS_THROTTLE == 0
+	if s.current().Flags&sim.PF_LESS_THROTTLE == 0 {
+		return true
+	}
+	b := s.currentBDI()
+	return b == nil || b.bdiWriteCongested()
 }
 
 // moveActivePagesToLRU is move_active_pages_to_lru().
@@ -954,7 +956,7 @@ func (s *System) throttleVMWriteout(gfp GFP) {
 		if uint64(s.GlobalPageState(NR_UNSTABLE_NFS)+s.GlobalPageState(NR_WRITEBACK)) <= dirty {
 			break
 		}
-		s.congestionWait(HZ / 10)
+		s.congestionWait(BLK_RW_ASYNC, HZ/10)
 		if gfp&(GFP_FS|GFP_IO) != GFP_FS|GFP_IO {
 			break
 		}
