@@ -22,6 +22,9 @@ func init() {
 	klog.RegisterSymbol("pagesim/mm.(*System).AllocPages", "alloc_pages_current")
 	// A user access that faults enters the kernel at do_page_fault.
 	klog.RegisterSymbol("pagesim/mm.(*System).UserAccess", "do_page_fault")
+	// ... from the page_fault exception entry (arch/x86/kernel/entry_64.S),
+	// the outermost frame of a user fault's trace on x86_64.
+	klog.RegisterEntry("pagesim/mm.(*System).UserAccess", "page_fault")
 	// alloc_pages_node() is an inline in the kernel: no frame of its own.
 	klog.HideFunc("pagesim/mm.(*System).AllocPagesNode")
 	// Functions v3.16 declares static inline, or that gcc inlines on the
