@@ -242,19 +242,9 @@ func (s *System) oomKillProcess(p *OOMProcess, gfp GFP, order uint, points, tota
 	}
 }
 
-// ratelimitOOM is oom_kill_process's DEFAULT_RATELIMIT state.
-func (s *System) ratelimitOOM() bool {
-	now := s.jiffies()
-	if s.oomRSBegin == 0 || now-s.oomRSBegin >= 5*HZ {
-		s.oomRSBegin = max(now, 1)
-		s.oomRSPrinted = 0
-	}
-	if s.oomRSPrinted >= 10 {
-		return false
-	}
-	s.oomRSPrinted++
-	return true
-}
+// ratelimitOOM is __ratelimit(&oom_rs), oom_kill_process's
+// DEFAULT_RATELIMIT state.
+func (s *System) ratelimitOOM() bool { return s.ratelimit(&s.oomRS, "oom_kill_process") }
 
 // outOfMemory is out_of_memory(): a task already being killed just gets
 // the reserves; otherwise choose a victim and kill it, or panic if there is
