@@ -178,9 +178,9 @@ var ErrOOMScoreAdjRange = errors.New("EINVAL")
 // EINVAL; otherwise the task's signal->oom_score_adj becomes it.
 //
 // Model: every task runs as root, with CAP_SYS_RESOURCE, so lowering the
-// value below oom_score_adj_min is allowed (and oom_score_adj_min follows
-// it, which only matters to unprivileged writers); a task the OOM killer
-// does not know (one that has exited) is ESRCH.
+// value below signal->oom_score_adj_min is always allowed, and
+// oom_score_adj_min, which only holds back unprivileged writers, is not
+// kept; a task the OOM killer does not know (one that has exited) is ESRCH.
 func (s *System) SetOOMScoreAdj(t *sim.Task, adj int) error {
 	if adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX {
 		return ErrOOMScoreAdjRange
