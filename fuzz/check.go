@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"pagesim/klog"
 	"pagesim/prog"
 )
 
@@ -20,15 +21,21 @@ func Check(res *prog.Result) (title string, bad bool) {
 	if res == nil {
 		return "pagesim error", true
 	}
+	unkillable := false
 	if res.Machine != nil && res.Machine.Log != nil {
 		res.Machine.Log.Flush()
-		for _, rec := range res.Machine.Log.Records() {
+		recs := res.Machine.Log.Records()
+		for i, rec := range recs {
 			if t := reportTitle(rec.Text); t != "" {
+				if t == oomPanicTitle && allUnkillable(recs[:i]) {
+					unkillable = true
+					continue
+				}
 				return t, true
 			}
 		}
 	}
-	if o := res.Kernel.Oops; o != nil {
+	if o := res.Kernel.Oops; o != nil && !(unkillable && reportTitle(o.Error()) == oomPanicTitle) {
 		// An oops that did not reach the log (it should): its headline.
 		if t := reportTitle(o.Error()); t != "" {
 			return t, true
@@ -48,6 +55,42 @@ func Check(res *prog.Result) (title string, bad bool) {
 		return "pagesim error", true
 	}
 	return "", false
+}
+
+// oomPanicTitle is out_of_memory's panic when select_bad_process finds
+// no process to kill.
+const oomPanicTitle = "Kernel panic - not syncing: Out of memory and no killable processes..."
+
+// dumpTasksRowRe matches a dump_tasks row; its group is oom_score_adj.
+var dumpTasksRowRe = regexp.MustCompile(`^\[ *\d+\] +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +(-?\d+) \S`)
+
+// allUnkillable says whether the last OOM report's task table lists at
+// least one process and every one at OOM_SCORE_ADJ_MIN (-1000): the
+// program protected them all (oom_score_adj), and v3.16's panic is then
+// what the kernel is meant to do, not a bug.
+func allUnkillable(recs []klog.Record) bool {
+	start := -1
+	for i := len(recs) - 1; i >= 0; i-- {
+		if strings.HasPrefix(recs[i].Text, "[ pid ]") {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return false
+	}
+	n := 0
+	for _, r := range recs[start+1:] {
+		m := dumpTasksRowRe.FindStringSubmatch(r.Text)
+		if m == nil {
+			break
+		}
+		if m[1] != "-1000" {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 var (

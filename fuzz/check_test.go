@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"pagesim/klog"
 	"pagesim/prog"
 )
 
@@ -59,4 +60,48 @@ func TestCheckDoubleFree(t *testing.T) {
 		t.Fatalf("double free_pages: Check = %q, %v\n%s", title, bad, res.Machine.Log)
 	}
 	t.Logf("double free_pages: %s", title)
+}
+
+// v3.16 mm/oom_kill.c out_of_memory panics when no process may be killed;
+// when the program set every process's oom_score_adj to
+// OOM_SCORE_ADJ_MIN that is the kernel doing as told, not a bug; with a
+// killable process in the table, or none at all, it is a report.
+func TestCheckOOMPanicAllProtected(t *testing.T) {
+	run := func(src string) (string, bool) {
+		t.Helper()
+		_, res := mustRun(t, "t.prog", src, prog.Options{})
+		if res.Kernel.Oops == nil || !strings.Contains(res.Kernel.Oops.Error(), "no killable processes") {
+			t.Fatalf("the program did not end in the OOM panic: %+v", res.Kernel)
+		}
+		return Check(res)
+	}
+	const head = "mem 64M\ncpus 1\n"
+	if title, bad := run(head + "t0: oom_score_adj(-1000)\nt0: r0 = mmap(80M, rw)\nt0: touch(r0, 80M, write)\n"); bad {
+		t.Errorf("every process at -1000: reported %q", title)
+	}
+	// The task tables allUnkillable reads.
+	rec := func(lines ...string) []klog.Record {
+		var out []klog.Record
+		for _, l := range lines {
+			out = append(out, klog.Record{Text: l})
+		}
+		return out
+	}
+	const hdr = "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name"
+	for _, c := range []struct {
+		recs []klog.Record
+		want bool
+	}{
+		{rec(hdr, "[    2]     0     2    20480    12390      26        0         -1000 t0"), true},
+		{rec(hdr, "[    2]     0     2    20480    12390      26        0         -1000 t0", "[    3]     0     3     5120       10       1        0         -1000 t1"), true},
+		{rec(hdr, "[    2]     0     2    20480    12390      26        0         -1000 t0", "[    3]     0     3     5120       10       1        0          -999 t1"), false},
+		{rec(hdr), false},
+		{rec("Mem-Info:"), false},
+		{rec(hdr, "[    2]     0     2    20480    12390      26        0             0 t0", hdr, "[    2]     0     2    20480    12390      26        0         -1000 t0", "Kernel panic"), true},
+	} {
+		if got := allUnkillable(c.recs); got != c.want {
+			t.Errorf("allUnkillable(%v) = %v, want %v", c.recs, got, c.want)
+		}
+	}
+
 }

@@ -505,6 +505,10 @@ func genInt(r *rand.Rand, sig *prog.Syscall, par prog.Param, name string, mem ui
 		v = int64(r.Intn(3) - 1)
 	case sig.Name == "drop_caches":
 		v = int64(r.Intn(5))
+	case sig.Name == "oom_score_adj":
+		// The range's ends (OOM_SCORE_ADJ_MIN protects the task), a
+		// few values inside, and one past each end (EINVAL).
+		v = []int64{-1001, -1000, -999, -500, 0, 300, 1000, 1001}[r.Intn(8)]
 	case par.Name == "token":
 		v = int64(1 + r.Intn(100))
 	case sig.Name == "sysctl":

@@ -49,7 +49,7 @@ func (m *Machine) startKhungtaskd() {
 func (m *Machine) reportHungTask(t *sim.Task) {
 	l := m.Log
 	l.Printk(klog.KernErr, "INFO: task %s:%d blocked for more than %d seconds.\n", t.Comm, t.PID, int64(HungTaskTimeoutNS/1e9))
-	l.Printk(klog.KernErr, "      %s %s #1\n", l.PrintTainted(), Release)
+	l.Printk(klog.KernErr, "      %s %s #1\n", l.PrintTainted(), m.Kernel.Release())
 	l.Printk(klog.KernErr, "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n")
 	l.Printk(klog.KernInfo, "%-15.15s D %016x     0 %5d      1 0x00000000\n", t.Comm, 0, t.PID)
 	l.Panic("hung_task: blocked tasks")

@@ -91,7 +91,8 @@ type Machine struct {
 	DataIntegrityErrors int
 }
 
-// Release is the utsname release the modeled kernels report.
+// Release is the utsname release of DefaultKernel; a machine reports its
+// own kernel's (Kernel.Release).
 const Release = "3.16.0-pagesim"
 
 // Hardware is the dump_stack arch description: pagesim emulates QEMU's pc
@@ -123,12 +124,12 @@ func Boot(cfg Config) (*Machine, error) {
 			}
 			return 0, 0, "swapper/0"
 		},
-		Release:  Release,
+		Release:  k.Release(),
 		Version:  "#1 SMP",
 		Hardware: Hardware,
 		OopsID:   m.Rand.Uint64(),
 	})
-	m.Log.Printk(klog.KernNotice, "Linux version %s (pagesim) #1 SMP, modeling %s\n", Release, k.Describe())
+	m.Log.Printk(klog.KernNotice, "Linux version %s (pagesim) #1 SMP, modeling %s\n", k.Release(), k.Describe())
 	m.MM, err = mm.Boot(mm.Config{
 		MemBytes:         cfg.MemBytes,
 		Nodes:            cfg.Nodes,
@@ -159,6 +160,7 @@ func Boot(cfg Config) (*Machine, error) {
 		default:
 			return nil, fmt.Errorf("mount %s: unknown filesystem type %q (ext4, xfs, tmpfs)", ms.Path, ms.Type)
 		}
+		m.requestFSModule(t.Name())
 		lat := ms.LatencyNS
 		if lat == 0 {
 			lat = DefaultDiskLatencyNS
@@ -181,6 +183,24 @@ func Boot(cfg Config) (*Machine, error) {
 		m.MM.KswapdRun(nid)
 	}
 	return m, nil
+}
+
+// fsModules are the modules mounting a filesystem type loads, in the order
+// modprobe inserts them (dependencies first, as modules.dep of a v3.16
+// distribution kernel lists them): ext4 needs jbd2, mbcache and crc16; xfs
+// needs libcrc32c. tmpfs is built in.
+var fsModules = map[string][]string{
+	"ext4": {"jbd2", "mbcache", "crc16", "ext4"},
+	"xfs":  {"libcrc32c", "xfs"},
+}
+
+// requestFSModule is get_fs_type's request_module("fs-%s") for a
+// filesystem not built in: modprobe loads the module and its dependencies,
+// which print_modules then lists, most recently loaded first.
+func (m *Machine) requestFSModule(fsType string) {
+	for _, mod := range fsModules[fsType] {
+		m.Log.LoadModule(mod)
+	}
 }
 
 // startVmstatTimer is start_cpu_timer(): each CPU's vmstat_update runs once

@@ -130,7 +130,8 @@ func (p *Process) Fork(comm string, fn func(c *Process)) (*Process, error) {
 		fn(c)
 		c.Exit()
 	})
-	p.m.MM.RegisterProcess(&mm.OOMProcess{Task: c.Task, MM: c.MM, Parent: p.Task})
+	// copy_signal: the child inherits oom_score_adj.
+	p.m.MM.RegisterProcess(&mm.OOMProcess{Task: c.Task, MM: c.MM, Parent: p.Task, OOMScoreAdj: p.m.MM.OOMScoreAdj(p.Task)})
 	return c, nil
 }
 

@@ -188,6 +188,24 @@ func (p *Process) CompactMemory() error {
 	return nil
 }
 
+// SetOOMScoreAdj is a write of adj to /proc/self/oom_score_adj
+// (oom_score_adj_write in fs/proc/base.c): EINVAL outside -1000..1000;
+// otherwise the process's oom_score_adj, which oom_badness adds in
+// thousandths of memory (-1000, OOM_SCORE_ADJ_MIN: never killed). The
+// process runs as root (CAP_SYS_RESOURCE), so it may lower the value.
+func (p *Process) SetOOMScoreAdj(adj int64) error {
+	if p.dying() {
+		return EINTR
+	}
+	if adj < mm.OOM_SCORE_ADJ_MIN || adj > mm.OOM_SCORE_ADJ_MAX {
+		return EINVAL
+	}
+	if err := p.m.MM.SetOOMScoreAdj(p.Task, int(adj)); err != nil {
+		return ESRCH
+	}
+	return nil
+}
+
 // DropCaches is a write of mode to /proc/sys/vm/drop_caches
 // (drop_caches_sysctl_handler): 1 drops clean, unmapped page-cache pages
 // of every inode (drop_pagecache_sb with invalidate_mapping_pages), 2 the

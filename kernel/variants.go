@@ -41,6 +41,25 @@ func (k *Kernel) Describe() string {
 	return d + " (" + k.Name + ")"
 }
 
+// Release is the utsname release the kernel reports (UTS_RELEASE, what
+// uname -r and dump_stack's "CPU: ... Not tainted" line print): the
+// version of its name with the sublevel made explicit, then "-pagesim" as
+// CONFIG_LOCALVERSION: "3.16.0-rc1-pagesim" for v3.16-rc1, "3.16.0-pagesim"
+// for v3.16, "4.5.0-pagesim" for v4.5. (Kbuild's KERNELRELEASE is
+// VERSION.PATCHLEVEL.SUBLEVEL, then EXTRAVERSION "-rc1", then the local
+// version.)
+func (k *Kernel) Release() string {
+	v := strings.TrimPrefix(k.Name, "v")
+	extra := ""
+	if i := strings.IndexByte(v, '-'); i >= 0 {
+		v, extra = v[:i], v[i:]
+	}
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	return v + extra + "-pagesim"
+}
+
 // DefaultKernel is the kernel a machine runs unless told otherwise.
 const DefaultKernel = "v3.16"
 

@@ -581,3 +581,42 @@ func BenchmarkWarnOnOnceFalse(b *testing.B) {
 		}
 	}
 }
+
+// An entry stub (arch/x86/kernel/entry_64.S's page_fault) follows the
+// function it calls and ends the trace: below it is user mode, so no Go
+// frame further out is shown.
+func TestRegisterEntry(t *testing.T) {
+	hideTest(t)
+	klog.RegisterEntry("pagesim/klog_test.entryFault", "page_fault")
+	var tr klog.Trace
+	entryOuter(&tr)
+	var names []string
+	for _, f := range tr.Frames() {
+		names = append(names, f.String())
+	}
+	if got := strings.Join(names, " "); !strings.HasPrefix(got, "entry_inner+") || !strings.Contains(got, " entry_fault+") || !strings.HasSuffix(got, " page_fault+0x28/0x30") || strings.Contains(got, "entry_outer") {
+		t.Errorf("frames %q: want entry_inner, entry_fault, then page_fault+0x28/0x30 last", got)
+	}
+}
+
+//go:noinline
+func entryOuter(tr *klog.Trace) { entryFault(tr) }
+
+//go:noinline
+func entryFault(tr *klog.Trace) { entryInner(tr) }
+
+//go:noinline
+func entryInner(tr *klog.Trace) { *tr = klog.Callers(0) }
+
+// print_modules lists the most recently loaded module first, each once.
+func TestLoadModule(t *testing.T) {
+	l := klog.New(klog.Config{Modules: []string{"sd_mod"}})
+	for _, m := range []string{"jbd2", "mbcache", "crc16", "ext4", "jbd2", "libcrc32c", "xfs"} {
+		l.LoadModule(m)
+	}
+	l.PrintModules()
+	recs := l.Records()
+	if got, want := recs[len(recs)-1].Text, "Modules linked in: xfs libcrc32c ext4 crc16 mbcache jbd2 sd_mod"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}

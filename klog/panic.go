@@ -166,6 +166,21 @@ func (l *Log) PrintModules() {
 	l.mu.Unlock()
 }
 
+// LoadModule records that a module was loaded (load_module's list_add_rcu
+// onto the modules list): print_modules and lsmod show the most recently
+// loaded first. A module already loaded is not loaded again, as modprobe
+// does not insert it twice.
+func (l *Log) LoadModule(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.cfg.Modules {
+		if m == name {
+			return
+		}
+	}
+	l.cfg.Modules = append([]string{name}, l.cfg.Modules...)
+}
+
 func (l *Log) printModules() {
 	var b strings.Builder
 	b.WriteString("Modules linked in:")

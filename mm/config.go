@@ -15,6 +15,7 @@ import "fmt"
 //	CONFIG_TRANSPARENT_HUGEPAGE=y  CONFIG_NUMA_BALANCING=y  CONFIG_SWAP=y
 //	CONFIG_MEMCG=n  CONFIG_DEBUG_PAGEALLOC=n  CONFIG_FAIL_PAGE_ALLOC=n
 //	CONFIG_DEBUG_VM=y (VM_BUG_ON_PAGE checks, as on the kernels trinity ran)
+//	CONFIG_CPUSETS=y (every task in the root cpuset)  CONFIG_HUGETLB_PAGE=y
 //	CONFIG_HZ=1000
 //
 // PAGE_SIZE is 4 KiB.

@@ -3,6 +3,7 @@
 package mm
 
 import (
+	"errors"
 	"fmt"
 
 	"pagesim/klog"
@@ -70,16 +71,20 @@ func (s *System) clearZonelistOom(zl *zonelist) {
 	}
 }
 
-// oomBadness is oom_badness(): rss + page tables + swap entries, adjusted
-// by oom_score_adj in thousandths of memory, at least 1 (0: never).
+// oomBadness is oom_badness(): rss + page tables + swap entries, less the
+// 3% bonus of a task with CAP_SYS_ADMIN, plus oom_score_adj in thousandths
+// of totalpages, at least 1; 0 for a task that must not be killed
+// (OOM_SCORE_ADJ_MIN, no mm).
 //
-// Model: no task has CAP_SYS_ADMIN (the 3% root bonus never applies).
+// Model: every process runs as root, so has_capability_noaudit(p,
+// CAP_SYS_ADMIN) holds for all of them.
 func (s *System) oomBadness(p *OOMProcess, totalpages uint64) uint64 {
 	s.Cover("oom_badness")
 	if p.MM == nil || p.OOMScoreAdj == OOM_SCORE_ADJ_MIN {
 		return 0
 	}
 	points := p.MM.rss[MM_FILEPAGES] + p.MM.rss[MM_ANONPAGES] + p.MM.nrPtes + p.MM.rss[MM_SWAPENTS]
+	points -= points * 3 / 100 // root bonus
 	points += int64(p.OOMScoreAdj) * int64(totalpages/1000)
 	if points > 0 {
 		return uint64(points)
@@ -114,27 +119,83 @@ func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points
 		}
 		chosen, points = p, pts
 	}
-	return chosen, points, false
+	// The caller gets the score normalized to thousandths of totalpages.
+	return chosen, points * 1000 / totalpages, false
 }
 
-// dumpHeader is dump_header(): who invoked the OOM killer, the stack, and
-// the task table.
-//
-// Model: show_mem()'s free-area dump is not printed.
+// dumpHeader is dump_header(): who invoked the OOM killer and its cpuset,
+// the stack, show_mem(SHOW_MEM_FILTER_NODES) and dump_tasks
+// (sysctl_oom_dump_tasks is 1 by default).
 func (s *System) dumpHeader(gfp GFP, order uint) {
 	s.Cover("dump_header")
-	s.logf(klog.KernWarning, "%s invoked oom-killer: gfp_mask=0x%x, order=%d, oom_score_adj=0\n", s.current().Comm, uint32(gfp), order)
-	s.dumpStack(1)
+	cur := s.current()
+	s.logf(klog.KernWarning, "%s invoked oom-killer: gfp_mask=0x%x, order=%d, oom_score_adj=%d\n",
+		cur.Comm, uint32(gfp), order, s.OOMScoreAdj(cur))
+	s.cpusetPrintTaskMemsAllowed(cur.Comm)
+	s.dumpStack(0)
+	s.showMem(SHOW_MEM_FILTER_NODES)
+	s.dumpTasks()
+}
+
+// dumpTasks is dump_tasks(): one line per process the OOM killer could
+// kill, in for_each_process order, with its mm's counters.
+//
+// Model: every process runs as uid 0 and is its thread group's only
+// thread (tgid = pid); a kernel thread or a process without an mm is
+// skipped, as oom_unkillable_task and find_lock_task_mm skip them.
+func (s *System) dumpTasks() {
 	s.logf(klog.KernInfo, "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name\n")
 	for _, p := range s.procs {
-		if p.MM == nil || p.Task.State() == sim.StateDead {
+		if p.MM == nil || p.Task.State() == sim.StateDead || p.Task.Flags&sim.PF_KTHREAD != 0 {
 			continue
 		}
 		m := p.MM
 		s.logf(klog.KernInfo, "[%5d] %5d %5d %8d %8d %7d %8d         %5d %s\n", p.Task.PID, 0, p.Task.PID,
-			m.totalVM, m.rss[MM_FILEPAGES]+m.rss[MM_ANONPAGES], m.nrPtes, m.rss[MM_SWAPENTS], p.OOMScoreAdj, p.Task.Comm)
+			m.totalVM, m.rss[MM_FILEPAGES]+m.rss[MM_ANONPAGES], m.nrPtes, m.rss[MM_SWAPENTS], int16(p.OOMScoreAdj), p.Task.Comm)
 	}
 }
+
+// OOMScoreAdj returns a process's oom_score_adj (signal->oom_score_adj),
+// 0 for a task the OOM killer does not know.
+func (s *System) OOMScoreAdj(t *sim.Task) int {
+	for _, p := range s.procs {
+		if p.Task == t {
+			return p.OOMScoreAdj
+		}
+	}
+	return 0
+}
+
+// OOM_SCORE_ADJ_MAX is the highest oom_score_adj.
+const OOM_SCORE_ADJ_MAX = 1000
+
+// ErrOOMScoreAdjRange is the EINVAL of a value outside
+// OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX.
+var ErrOOMScoreAdjRange = errors.New("EINVAL")
+
+// SetOOMScoreAdj is a write to /proc/PID/oom_score_adj
+// (oom_score_adj_write in fs/proc/base.c): a value outside -1000..1000 is
+// EINVAL; otherwise the task's signal->oom_score_adj becomes it.
+//
+// Model: every task runs as root, with CAP_SYS_RESOURCE, so lowering the
+// value below signal->oom_score_adj_min is always allowed, and
+// oom_score_adj_min, which only holds back unprivileged writers, is not
+// kept; a task the OOM killer does not know (one that has exited) is ESRCH.
+func (s *System) SetOOMScoreAdj(t *sim.Task, adj int) error {
+	if adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX {
+		return ErrOOMScoreAdjRange
+	}
+	for _, p := range s.procs {
+		if p.Task == t {
+			p.OOMScoreAdj = adj
+			return nil
+		}
+	}
+	return ErrNoProcess
+}
+
+// ErrNoProcess is the ESRCH of /proc/PID of a process that is gone.
+var ErrNoProcess = errors.New("ESRCH")
 
 // oomKillProcess is oom_kill_process(): prefer the victim's child with the
 // highest badness (with its own mm), report, set TIF_MEMDIE and send
@@ -181,19 +242,9 @@ func (s *System) oomKillProcess(p *OOMProcess, gfp GFP, order uint, points, tota
 	}
 }
 
-// ratelimitOOM is oom_kill_process's DEFAULT_RATELIMIT state.
-func (s *System) ratelimitOOM() bool {
-	now := s.jiffies()
-	if s.oomRSBegin == 0 || now-s.oomRSBegin >= 5*HZ {
-		s.oomRSBegin = max(now, 1)
-		s.oomRSPrinted = 0
-	}
-	if s.oomRSPrinted >= 10 {
-		return false
-	}
-	s.oomRSPrinted++
-	return true
-}
+// ratelimitOOM is __ratelimit(&oom_rs), oom_kill_process's
+// DEFAULT_RATELIMIT state.
+func (s *System) ratelimitOOM() bool { return s.ratelimit(&s.oomRS, "oom_kill_process") }
 
 // outOfMemory is out_of_memory(): a task already being killed just gets
 // the reserves; otherwise choose a victim and kill it, or panic if there is

@@ -1109,15 +1109,30 @@ func (s *System) __allocPagesDirectReclaim(gfp GFP, order uint, zl *zonelist, hi
 	}
 }
 
-// warnAllocFailed is warn_alloc_failed().
+// warnAllocFailed is warn_alloc_failed() as __alloc_pages_slowpath's
+// nopage path calls it (no format of its own): unless __GFP_NOWARN or
+// nopage_rs says no, the failure line, the stack and show_mem. A caller
+// that may use memory outside its cpuset (TIF_MEMDIE, PF_MEMALLOC or
+// PF_EXITING without __GFP_NOMEMALLOC) or cannot sleep sees every node.
 //
-// Model: the show_mem() dump that follows the stack is not printed.
+// Model: debug_guardpage_minorder() is 0 (CONFIG_DEBUG_PAGEALLOC=n);
+// should_suppress_show_mem() is false (NODES_SHIFT 6 is not above 8);
+// nothing allocates in interrupt context.
 func (s *System) warnAllocFailed(gfp GFP, order uint) {
 	if gfp&GFP_NOWARN != 0 || !s.ratelimitNopage() {
 		return
 	}
-	s.logf(klog.KernWarning, "%s: page allocation failure: order:%d, mode:0x%x\n", s.current().Comm, order, uint32(gfp))
-	s.dumpStack(1)
+	filter := uint(SHOW_MEM_FILTER_NODES)
+	cur := s.current()
+	if gfp&GFP_NOMEMALLOC == 0 && (s.tifMemdie(cur) || cur.Flags&(sim.PF_MEMALLOC|sim.PF_EXITING) != 0) {
+		filter &^= SHOW_MEM_FILTER_NODES
+	}
+	if gfp&GFP_WAIT == 0 {
+		filter &^= SHOW_MEM_FILTER_NODES
+	}
+	s.logf(klog.KernWarning, "%s: page allocation failure: order:%d, mode:0x%x\n", cur.Comm, order, uint32(gfp))
+	s.dumpStack(0)
+	s.showMem(filter)
 }
 
 // __allocPagesSlowpath is __alloc_pages_slowpath(): wake kswapd, retry at

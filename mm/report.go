@@ -22,6 +22,9 @@ func init() {
 	klog.RegisterSymbol("pagesim/mm.(*System).AllocPages", "alloc_pages_current")
 	// A user access that faults enters the kernel at do_page_fault.
 	klog.RegisterSymbol("pagesim/mm.(*System).UserAccess", "do_page_fault")
+	// ... from the page_fault exception entry (arch/x86/kernel/entry_64.S),
+	// the outermost frame of a user fault's trace on x86_64.
+	klog.RegisterEntry("pagesim/mm.(*System).UserAccess", "page_fault")
 	// alloc_pages_node() is an inline in the kernel: no frame of its own.
 	klog.HideFunc("pagesim/mm.(*System).AllocPagesNode")
 	// Functions v3.16 declares static inline, or that gcc inlines on the
@@ -117,22 +120,46 @@ func (s *System) warnOnOnce(cond bool, file string, line int) bool {
 	return cond
 }
 
-// ratelimitNopage is __ratelimit(&nopage_rs): DEFAULT_RATELIMIT_BURST (10)
-// messages per DEFAULT_RATELIMIT_INTERVAL (5 s).
-func (s *System) ratelimitNopage() bool {
+// ratelimitNopage is __ratelimit(&nopage_rs), warn_alloc_failed's
+// DEFAULT_RATELIMIT state.
+func (s *System) ratelimitNopage() bool { return s.ratelimit(&s.nopageRS, "warn_alloc_failed") }
+
+// ratelimitState is struct ratelimit_state with DEFAULT_RATELIMIT_INTERVAL
+// (5*HZ) and DEFAULT_RATELIMIT_BURST (10), as DEFINE_RATELIMIT_STATE
+// declares the report rate limits.
+type ratelimitState struct {
+	// begin is rs->begin when set; unset is the kernel's begin == 0
+	// (kernel jiffies start at INITIAL_JIFFIES and are never 0 then, the
+	// model's start at 0).
+	begin           int64
+	set             bool
+	printed, missed int
+}
+
+// ratelimit is ___ratelimit() (lib/ratelimit.c): the interval starts at
+// the first call; once more than the interval has passed the state
+// resets, saying how many calls it suppressed, and begin is left unset
+// until the next call; within an interval, burst calls go ahead.
+//
+// Model: the state's trylock always succeeds (one task runs at a time).
+func (s *System) ratelimit(rs *ratelimitState, fn string) bool {
+	const interval, burst = 5 * HZ, 10
 	now := s.jiffies()
-	if s.nopageBegin == 0 || now-s.nopageBegin >= 5*HZ {
-		s.nopageBegin = now
-		if s.nopageBegin == 0 {
-			s.nopageBegin = 1
+	if !rs.set {
+		rs.begin, rs.set = now, true
+	}
+	if now > rs.begin+interval { // time_is_before_jiffies(begin + interval)
+		if rs.missed != 0 {
+			s.logf(klog.KernWarning, "%s: %d callbacks suppressed\n", fn, rs.missed)
 		}
-		s.nopagePrinted = 0
+		rs.set, rs.printed, rs.missed = false, 0, 0
 	}
-	if s.nopagePrinted >= 10 {
-		return false
+	if burst > rs.printed {
+		rs.printed++
+		return true
 	}
-	s.nopagePrinted++
-	return true
+	rs.missed++
+	return false
 }
 
 // hex0x is the kernel's %#lx: unlike C's printf, lib/vsprintf.c number()

@@ -49,8 +49,8 @@ type System struct {
 	// badPage rate limiting state (bad_page's statics).
 	badPageResume, badPageShown, badPageUnshown int64
 	// nopage_rs, warn_alloc_failed's rate limit.
-	nopageBegin, nopagePrinted int64
-	oomKillerDisabled          bool
+	nopageRS          ratelimitState
+	oomKillerDisabled bool
 
 	// pt holds the page tables' entries.
 	pt ptSlab
@@ -125,8 +125,8 @@ type System struct {
 	sigkill map[*sim.Task]bool
 	// procs are the user processes the OOM killer may choose from.
 	procs []*OOMProcess
-	// oom_kill_process's rate limit.
-	oomRSBegin, oomRSPrinted int64
+	// oom_kill_process's rate limit (oom_rs).
+	oomRS ratelimitState
 
 	log   *klog.Log
 	sched *sim.Scheduler

@@ -195,6 +195,8 @@ var syscalls = []*Syscall{
 	{Name: "sysctl", Params: []Param{{Name: "name", Kind: KindSysctl, Meta: "NAME"},
 		{Name: "value", Kind: KindInt, Min: math.MinInt64, Max: math.MaxInt64, Meta: "N"}}, Doc: "write a vm sysctl"},
 	{Name: "compact_memory", Doc: "write /proc/sys/vm/compact_memory"},
+	{Name: "oom_score_adj", Params: []Param{{Name: "value", Kind: KindInt, Min: math.MinInt32, Max: math.MaxInt32, Meta: "N"}},
+		Doc: "write N to /proc/self/oom_score_adj"},
 	{Name: "drop_caches", Params: []Param{{Name: "mode", Kind: KindInt, Min: math.MinInt32, Max: math.MaxInt32, Meta: "N"}},
 		Doc: "write N to /proc/sys/vm/drop_caches"},
 	{Name: "alloc_pages", Ret: ResPages, Params: []Param{

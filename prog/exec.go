@@ -636,6 +636,8 @@ func (r *runner) do(ctx *taskCtx, c *Call, i int) (int64, error) {
 		return 0, p.Sysctl(a[0].Str, int64(a[1].Val))
 	case "compact_memory":
 		return 0, p.CompactMemory()
+	case "oom_score_adj":
+		return 0, p.SetOOMScoreAdj(int64(a[0].Val))
 	case "drop_caches":
 		return 0, p.DropCaches(int64(a[0].Val))
 	case "alloc_pages":
