@@ -276,10 +276,16 @@ func (s *System) pageCheckReferences(pfn uint64, sc *scanControl) int {
 	return PAGEREF_RECLAIM
 }
 
-// pageCheckDirtyWriteback is page_check_dirty_writeback(): the page's own
-// flags (no filesystem in the model has ->is_dirty_writeback).
+// pageCheckDirtyWriteback is page_check_dirty_writeback(): a page that
+// is not page_is_file_cache() (anon, swap cache, shmem) counts as neither
+// dirty nor under writeback, since the flushers never write it; a file
+// page reports its own flags (no filesystem in v3.16 has
+// ->is_dirty_writeback).
 func (s *System) pageCheckDirtyWriteback(pfn uint64) (dirty, writeback bool) {
 	p := &s.pages[pfn]
+	if !p.pageIsFileCache() {
+		return false, false
+	}
 	return p.PageDirty(), p.PageWriteback()
 }
 

@@ -284,3 +284,77 @@ func TestReferencedMappedPageActivated(t *testing.T) {
 	}
 	checkInv(t, s)
 }
+
+// TestDirtySwapBackedPagesNotCountedDirty checks v3.16 mm/vmscan.c
+// page_check_dirty_writeback: a page that is not page_is_file_cache()
+// (here dirty shmem pages on the inactive anon list) is neither dirty nor
+// writeback for reclaim's accounting, so shrink_page_list counts no
+// nr_dirty / nr_unqueued_dirty for it, and an anon scan whose whole batch
+// is such pages does not flag the zone ZONE_TAIL_LRU_DIRTY (which would
+// let kswapd write file pages sooner).
+func TestDirtySwapBackedPagesNotCountedDirty(t *testing.T) {
+	sm := bootSwap(t, 0)
+	s := sm.s
+	f := newShmemFile(s)
+	var z *Zone
+	sm.run(t, func() {
+		for i := int64(0); i < 8; i++ {
+			if _, err := s.GenericPerformWrite(f.m, i*PAGE_SIZE, PAGE_SIZE, 0x5a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.LRUAddDrainAll()
+		pfn, _ := s.FindGetPage(f.m, 0)
+		s.PutPage(pfn)
+		z = s.PageZone(&s.pages[pfn])
+	})
+	if n := z.zonePageStateSnapshot(NR_INACTIVE_ANON); n != 8 {
+		t.Fatalf("inactive anon %d, want the 8 shmem pages", n)
+	}
+	z.clearZoneFlag(ZONE_TAIL_LRU_DIRTY)
+	kswapd := uint32(sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE)
+	sc := func() *scanControl {
+		return &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+	}
+	sm.sched.Spawn("kswapd0", 0, func(task *sim.Task) {
+		task.Flags |= kswapd
+		// shrink_page_list's own counts, on a batch isolated by hand.
+		var pages []uint64
+		for i := uint64(0); i < 8; i++ {
+			pfn, _ := s.FindGetPage(f.m, i)
+			s.PutPage(pfn)
+			if !s.pages[pfn].PageDirty() || !s.isolateLRUPage(pfn) {
+				t.Errorf("page %d: not dirty or not isolated", i)
+				continue
+			}
+			pages = append(pages, pfn)
+		}
+		var st shrinkStats
+		_, back := s.shrinkPageList(pages, z, sc(), TTU_UNMAP, false, &st)
+		if st.nrDirty != 0 || st.nrUnqueuedDirty != 0 || st.nrCongested != 0 {
+			t.Errorf("dirty shmem pages counted: nr_dirty %d nr_unqueued_dirty %d nr_congested %d", st.nrDirty, st.nrUnqueuedDirty, st.nrCongested)
+		}
+		for _, pfn := range back {
+			s.putbackLRUPage(pfn)
+		}
+		s.LRUAddDrainAll()
+		// The same pages through shrink_inactive_list.
+		for _, pfn := range pages {
+			if s.pages[pfn].PageActive() {
+				s.isolateLRUPage(pfn)
+				s.pages[pfn].clearFlag(PG_active)
+				s.putbackLRUPage(pfn)
+			}
+		}
+		s.LRUAddDrainAll()
+		s.shrinkInactiveList(SWAP_CLUSTER_MAX, z, sc(), LRU_INACTIVE_ANON)
+		task.Flags &^= kswapd
+	})
+	if err := sm.sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if z.testFlag(ZONE_TAIL_LRU_DIRTY) {
+		t.Fatal("an anon scan of dirty shmem pages flagged the zone ZONE_TAIL_LRU_DIRTY")
+	}
+	sm.check(t)
+}
