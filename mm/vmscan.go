@@ -711,7 +711,10 @@ func (s *System) currentMayThrottle() bool {
 	return s.current().Flags&sim.PF_LESS_THROTTLE == 0
 }
 
-// moveActivePagesToLRU is move_active_pages_to_lru().
+// moveActivePagesToLRU is move_active_pages_to_lru(): pages is the list
+// in the order the kernel's walk from its tail (lru_to_page) meets them;
+// each is list_moved to the head of lru. The returned pages to free are
+// head first, as list_add left them on pages_to_free.
 func (s *System) moveActivePagesToLRU(z *Zone, pages []uint64, lru int) (toFree []uint64) {
 	s.Cover("move_active_pages_to_lru")
 	moved := int64(0)
@@ -755,6 +758,10 @@ func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru
 	s.countZoneVMEvents(PGREFILL_NORMAL, z, scanned)
 	z.__modZonePageState(NR_LRU_BASE+ZoneStatItem(lru), -nrTaken)
 	z.__modZonePageState(NR_ISOLATED_ANON+ZoneStatItem(b2i(file)), nrTaken)
+	// hold is l_hold walked from its tail (lru_to_page), as isolated.
+	// lActive and lInactive are l_active and l_inactive as
+	// move_active_pages_to_lru walks them, from the tail: list_add put
+	// each page at the head, so the walk meets them in the order added.
 	var lActive, lInactive []uint64
 	rotated := uint64(0)
 	for _, pfn := range hold {
@@ -767,12 +774,12 @@ func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru
 		if ref, vmFlags := s.pageReferenced(pfn, false); ref != 0 {
 			rotated++
 			if vmFlags&VM_EXEC != 0 && p.pageIsFileCache() {
-				lActive = append([]uint64{pfn}, lActive...)
+				lActive = append(lActive, pfn)
 				continue
 			}
 		}
 		p.clearFlag(PG_active)
-		lInactive = append([]uint64{pfn}, lInactive...)
+		lInactive = append(lInactive, pfn)
 	}
 	z.lruvec.reclaimStat.recentRotated[b2i(file)] += rotated
 	toFree := s.moveActivePagesToLRU(z, lActive, lru)

@@ -3,6 +3,7 @@
 package mm
 
 import (
+	"fmt"
 	"testing"
 
 	"pagesim/sim"
@@ -357,4 +358,61 @@ func TestDirtySwapBackedPagesNotCountedDirty(t *testing.T) {
 		t.Fatal("an anon scan of dirty shmem pages flagged the zone ZONE_TAIL_LRU_DIRTY")
 	}
 	sm.check(t)
+}
+
+// TestShrinkActiveListKeepsBatchOrder checks the list order v3.16
+// mm/vmscan.c shrink_active_list gives a deactivated batch:
+// isolate_lru_pages takes pages from the active list's tail and
+// list_moves each to l_hold's head (l_hold keeps the LRU's order);
+// shrink_active_list walks l_hold from its tail (lru_to_page) and list_adds
+// each to l_inactive (which again keeps that order); and
+// move_active_pages_to_lru walks l_inactive from its tail, list_moving each
+// to the inactive list's head. So the batch lands at the head of the
+// inactive list in the order it had on the active list, not reversed.
+func TestShrinkActiveListKeepsBatchOrder(t *testing.T) {
+	fx := newReclaimFixture(t, 8, false)
+	s := fx.s
+	for _, pfn := range fx.pfns {
+		s.isolateLRUPage(pfn)
+		s.pages[pfn].setFlag(PG_active)
+		s.putbackLRUPage(pfn)
+	}
+	s.LRUAddDrainAll()
+	before := s.ListPFNs(fx.zone.lruvec.lists[LRU_ACTIVE_FILE])
+	if len(before) != 8 || !s.listEmpty(fx.zone.lruvec.lists[LRU_INACTIVE_FILE]) {
+		t.Fatalf("active file %v, inactive file %v", before, s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE]))
+	}
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		s.shrinkActiveList(SWAP_CLUSTER_MAX, fx.zone, sc, LRU_ACTIVE_FILE)
+	})
+	after := s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("inactive file after shrink_active_list %v, want the active list's order %v", after, before)
+	}
+	checkInv(t, s)
+}
+
+// TestShrinkInactiveListPutbackOrder checks the order v3.16 mm/vmscan.c
+// gives pages shrink_page_list keeps: it walks the isolated list from its
+// tail and list_adds each kept page to ret_pages, list_splice puts them
+// back on page_list, and putback_inactive_pages walks that from its tail,
+// adding each to the LRU head. The kept batch returns to the head of the
+// inactive list in the order it had there.
+func TestShrinkInactiveListPutbackOrder(t *testing.T) {
+	fx := newReclaimFixture(t, 8, true)
+	s := fx.s
+	before := s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])
+	if len(before) != 8 {
+		t.Fatalf("inactive file %v", before)
+	}
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		s.shrinkInactiveList(SWAP_CLUSTER_MAX, fx.zone, sc, LRU_INACTIVE_FILE)
+	})
+	after := s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("inactive file after shrink_inactive_list %v, want %v", after, before)
+	}
+	checkInv(t, s)
 }
