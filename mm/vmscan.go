@@ -1275,8 +1275,13 @@ func (s *System) prepareKswapdSleep(nd *Node, order int, remaining bool, classzo
 }
 
 // kswapdShrinkZone is kswapd_shrink_zone(): reclaim the zone towards its
-// high watermark plus a balance gap.
-func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bool {
+// high watermark plus a balance gap. Only a zone it actually shrinks adds
+// its nr_to_reclaim to *nrAttempted.
+//
+// Model: no slab shrinkers (shrink_slab); lowmem_pressure
+// (buffer_heads_over_limit on a highmem zone) is always false, as x86-64
+// has no highmem.
+func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl, nrAttempted *uint64) bool {
 	s.Cover("kswapd_shrink_zone")
 	testorder := sc.order
 	sc.nrToReclaim = max(SWAP_CLUSTER_MAX, z.highWmarkPages())
@@ -1288,6 +1293,7 @@ func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bo
 		return true
 	}
 	s.shrinkZone(z, sc)
+	*nrAttempted += sc.nrToReclaim
 	z.clearZoneFlag(ZONE_WRITEBACK)
 	if z.zoneReclaimable() && s.zoneBalanced(z, testorder, 0, classzoneIdx) {
 		z.clearZoneFlag(ZONE_CONGESTED)
@@ -1298,18 +1304,24 @@ func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bo
 
 // balancePgdat is balance_pgdat(): kswapd's main loop over priorities,
 // finding the highest unbalanced zone and reclaiming it and the zones
-// below, until the node is balanced. Returns the order it balanced for.
+// below, until the node is balanced. Returns the order it balanced for,
+// and leaves in *classzoneIdx the last end_zone (0 if no zone needed
+// reclaim on the first pass), which kswapd then sleeps on.
+//
+// Model: no memcg soft limit reclaim, no freezer; the buffer_heads_over_limit
+// check forces end_zone only for a highmem zone, which x86-64 has not.
 func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 	s.Cover("balance_pgdat")
 	sc := &scanControl{gfpMask: GFP_KERNEL, priority: DEF_PRIORITY, mayUnmap: true, maySwap: true,
 		mayWritepage: s.dirty.LaptopMode == 0, order: order}
 	s.countVMEvent(PAGEOUTRUN)
+	endZone := 0 // kept across passes, as v3.16's end_zone is
 	for {
 		var nrAttempted uint64
 		raisePriority := true
 		needsCompaction := order > 0
 		sc.nrReclaimed = 0
-		endZone := -1
+		found := false
 		for i := nd.nrZones - 1; i >= 0; i-- {
 			z := &nd.zones[i]
 			if !z.populatedZone() {
@@ -1321,12 +1333,14 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 			s.ageActiveAnon(z, sc)
 			if !s.zoneBalanced(z, order, 0, 0) {
 				endZone = i
+				found = true
 				break
 			}
 			z.clearZoneFlag(ZONE_CONGESTED)
 			z.clearZoneFlag(ZONE_TAIL_LRU_DIRTY)
 		}
-		if endZone < 0 {
+		if !found {
+			*classzoneIdx = endZone
 			return order
 		}
 		for i := 0; i <= endZone; i++ {
@@ -1347,10 +1361,9 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 				continue
 			}
 			sc.nrScanned = 0
-			if s.kswapdShrinkZone(z, endZone, sc) {
+			if s.kswapdShrinkZone(z, endZone, sc, &nrAttempted) {
 				raisePriority = false
 			}
-			nrAttempted += sc.nrToReclaim
 		}
 		if nd.pfmemallocWait.Len() > 0 && s.pfmemallocWatermarkOk(nd) {
 			nd.pfmemallocWait.WakeAll()
@@ -1366,6 +1379,7 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 			sc.priority--
 		}
 		if sc.priority < 1 || s.pgdatBalanced(nd, order, *classzoneIdx) {
+			*classzoneIdx = endZone
 			return order
 		}
 	}

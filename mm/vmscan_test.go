@@ -416,3 +416,24 @@ func TestShrinkInactiveListPutbackOrder(t *testing.T) {
 	}
 	checkInv(t, s)
 }
+
+// TestBalancePgdatWritesBackEndZone checks v3.16 mm/vmscan.c
+// balance_pgdat's `*classzone_idx = end_zone`: when every zone is already
+// balanced, end_zone keeps its initial 0 (ZONE_DMA) and that is what kswapd
+// gets back, to sleep on (kswapd_try_to_sleep and prepare_kswapd_sleep
+// check zones up to it) and to compare new requests with.
+func TestBalancePgdatWritesBackEndZone(t *testing.T) {
+	fx := newReclaimFixture(t, 1, false)
+	s := fx.s
+	nd := s.nodes[0]
+	classzone := nd.nrZones - 1
+	if classzone == 0 {
+		t.Fatal("machine has one zone")
+	}
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		s.balancePgdat(nd, 0, &classzone)
+	})
+	if classzone != 0 {
+		t.Fatalf("balance_pgdat on a balanced node left classzone_idx %d, want end_zone 0", classzone)
+	}
+}
