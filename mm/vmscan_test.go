@@ -437,3 +437,122 @@ func TestBalancePgdatWritesBackEndZone(t *testing.T) {
 		t.Fatalf("balance_pgdat on a balanced node left classzone_idx %d, want end_zone 0", classzone)
 	}
 }
+
+// TestBalancePgdatAttemptsOnlyShrunkZones checks v3.16 mm/vmscan.c
+// kswapd_shrink_zone: a zone found balanced (at the order it tests) returns
+// before shrink_zone and adds nothing to nr_attempted; only zones actually
+// shrunk add their nr_to_reclaim. balance_pgdat compacts (compact_pgdat)
+// after a pass that reclaimed more than nr_attempted.
+//
+// The node: ZONE_DMA fragmented (half its pages free, all singly), so it
+// fails an order-9 watermark but is balanced at order 0, which is what
+// kswapd_shrink_zone tests once compaction_suitable says compaction could
+// work there (eight file pages keep it zone_reclaimable); ZONE_DMA32 full but for 571 clean file pages and a few free
+// pages, with vm.min_free_kbytes at 128 so its nr_to_reclaim is 46. Without
+// swap, kswapd at priority p reclaims one page a round (571 >> 9 = 1 and so
+// on) while should_continue_reclaim asks for more, so the passes reclaim
+// 60, 256, 128, 64, 32, ... pages. v3.16 compacts after the passes that
+// beat nr_attempted = 46 (DMA32 only): 60, 256, 128 and 64, four times.
+// Counting ZONE_DMA's nr_to_reclaim too (32, making 78) would compact only
+// twice.
+func TestBalancePgdatAttemptsOnlyShrunkZones(t *testing.T) {
+	clock := sim.NewClock()
+	sched := sim.NewScheduler(clock, sim.NewRand(1), 2, sim.RoundRobin)
+	s, err := Boot(Config{MemBytes: 1 << 30, Nodes: 1, CPUs: 2}, Env{Sched: sched, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sched.Stop("done") })
+	if err := s.SetMinFreeKbytes(128); err != nil {
+		t.Fatal(err)
+	}
+	nd := s.nodes[0]
+	dma, dma32 := &nd.zones[ZONE_DMA], &nd.zones[ZONE_DMA32]
+	if dma32.highWmarkPages() != 46 {
+		t.Fatalf("DMA32 high watermark %d, the test wants 46", dma32.highWmarkPages())
+	}
+	// Pages the fair zone policy hands out from DMA are kept, as part of
+	// DMA's used half.
+	var dmaPages []uint64
+	alloc := func(gfp GFP) (uint64, bool) {
+		for {
+			pfn, ok := s.AllocPagesNode(0, gfp|GFP_NOWARN|GFP_NORETRY, 0)
+			if !ok {
+				t.Fatal("allocation failed")
+			}
+			if s.pfnZone(pfn) == dma32 {
+				return pfn, true
+			}
+			dmaPages = append(dmaPages, pfn)
+		}
+	}
+	const nrFile = 571
+	f := &fakeFile{size: (nrFile + 8) * PAGE_SIZE}
+	bdi := &BackingDevInfo{Name: "fake"}
+	s.RegisterBDI(bdi)
+	m := s.NewAddressSpace(f, f, bdi)
+	for i := 0; i < nrFile; i++ {
+		pfn, _ := alloc(GFP_HIGHUSER_MOVABLE)
+		if err := s.AddToPageCacheLRU(pfn, m, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+		s.pages[pfn].setFlag(PG_uptodate)
+		s.unlockPage(pfn)
+		s.PutPage(pfn)
+	}
+	for dma32.zonePageStateSnapshot(NR_FREE_PAGES) > 60 {
+		alloc(GFP_KERNEL)
+	}
+	for {
+		pfn, ok := s.AllocPagesNode(0, GFP_KERNEL|GFP_DMA|GFP_NOWARN|GFP_NORETRY, 0)
+		if !ok || s.pfnZone(pfn) != dma {
+			if ok {
+				s.FreePages(pfn, 0)
+			}
+			break
+		}
+		dmaPages = append(dmaPages, pfn)
+	}
+	// Free the even PFNs: their buddies stay allocated, so every free
+	// block is order 0. Eight of the odd ones become file pages, so that
+	// DMA stays zone_reclaimable() and is not skipped below DEF_PRIORITY.
+	nrDMAFile := 0
+	for _, pfn := range dmaPages {
+		switch {
+		case pfn%2 == 0:
+			s.FreePages(pfn, 0)
+		case nrDMAFile < 8:
+			if err := s.AddToPageCacheLRU(pfn, m, uint64(nrFile+nrDMAFile)); err != nil {
+				t.Fatal(err)
+			}
+			s.pages[pfn].setFlag(PG_uptodate)
+			s.unlockPage(pfn)
+			s.PutPage(pfn)
+			nrDMAFile++
+		}
+	}
+	s.LRUAddDrainAll()
+	s.DrainAllPages()
+	if n := dma32.zonePageStateSnapshot(NR_INACTIVE_FILE); n != nrFile {
+		t.Fatalf("inactive file %d", n)
+	}
+	cov := s.EnableCoverage(true)
+	classzone := ZONE_DMA32
+	sched.Spawn("kswapd0", 0, func(task *sim.Task) {
+		task.Flags |= sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE
+		s.balancePgdat(nd, 9, &classzone)
+		task.Flags &^= sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE
+	})
+	if err := sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+	compactions := -1
+	for idx, name := range cov.Names {
+		if name == "compact_pgdat" {
+			compactions = int(cov.Hits[idx])
+		}
+	}
+	if compactions != 4 {
+		t.Fatalf("balance_pgdat compacted %d times, want 4 (nr_attempted counts only the shrunk DMA32)", compactions)
+	}
+}
