@@ -73,7 +73,9 @@ type FS struct {
 
 // New makes the VFS for a booted mm.
 func New(sys *mm.System, sched *sim.Scheduler, log *klog.Log) *FS {
-	return &FS{Sys: sys, Sched: sched, Log: log, paths: map[string]*Inode{}, nextIno: 12}
+	f := &FS{Sys: sys, Sched: sched, Log: log, paths: map[string]*Inode{}, nextIno: 12}
+	sys.SetBufferLayer(f)
+	return f
 }
 
 // SuperBlock is struct super_block: one mounted filesystem.
@@ -303,7 +305,12 @@ func (f *FS) Write(file *File, pos, length int64, token uint64, copied func(inde
 	// cannot cut the file between two of its pages.
 	ino := file.Inode
 	ino.iMutex.Lock(f.Sched.Current())
+	// __generic_file_write_iter (and xfs_file_buffered_aio_write) set
+	// current->backing_dev_info for the write: reclaim in this task may
+	// write to this device even while it is congested.
+	f.Sys.SetCurrentBackingDevInfo(ino.Mapping.BDI)
 	n, err := f.Sys.GenericPerformWriteNotify(ino.Mapping, pos, length, token, copied)
+	f.Sys.SetCurrentBackingDevInfo(nil)
 	ino.iMutex.Unlock()
 	if err != nil {
 		return n, mapErr(err)

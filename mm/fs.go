@@ -2,6 +2,8 @@
 
 package mm
 
+import "pagesim/sim"
+
 // The parts of include/linux/fs.h and include/linux/backing-dev.h that
 // memory management owns or calls through: struct address_space, its
 // operations, struct writeback_control and struct backing_dev_info.
@@ -90,6 +92,12 @@ type (
 	// ReleasePageOp is ->releasepage.
 	ReleasePageOp interface {
 		ReleasePage(s *System, pfn uint64, gfp GFP) bool
+	}
+	// NoWritepageOp marks operations whose ->writepage is NULL (in
+	// v3.16 ramfs's and hugetlbfs's, for example): reclaim's pageout
+	// activates their dirty pages. Their Writepage is never called.
+	NoWritepageOp interface {
+		NoWritepage()
 	}
 )
 
@@ -196,6 +204,36 @@ type BackingDevInfo struct {
 	Stat      [NR_BDI_STAT_ITEMS]int64
 	// Flusher is set by the writeback code for this device.
 	Flusher Flusher
+}
+
+// SetCurrentBackingDevInfo sets current->backing_dev_info, which a
+// buffered write (__generic_file_write_iter, xfs_file_buffered_aio_write)
+// points at its mapping's device for the length of the write and clears
+// (nil) after. Reclaim in that task may write pages to that device even
+// while it is congested (may_write_to_queue), and a PF_LESS_THROTTLE task
+// with it set is throttled only while it is congested
+// (current_may_throttle).
+func (s *System) SetCurrentBackingDevInfo(b *BackingDevInfo) {
+	t := s.current()
+	if t == nil {
+		return
+	}
+	if b == nil {
+		delete(s.taskBDI, t)
+		return
+	}
+	if s.taskBDI == nil {
+		s.taskBDI = map[*sim.Task]*BackingDevInfo{}
+	}
+	s.taskBDI[t] = b
+}
+
+// CurrentBackingDevInfo is current->backing_dev_info.
+func (s *System) CurrentBackingDevInfo() *BackingDevInfo {
+	if t := s.current(); t != nil {
+		return s.taskBDI[t]
+	}
+	return nil
 }
 
 // bdiCapAccountDirty is bdi_cap_account_dirty().

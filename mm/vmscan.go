@@ -84,12 +84,16 @@ func (s *System) isPageCacheFreeable(pfn uint64) bool {
 func (s *System) totalSwapPages() int64 { return s.swap.totalSwapPages }
 
 // mayWriteToQueue is may_write_to_queue(): PF_SWAPWRITE tasks (kswapd)
-// always may; others only to an uncongested device.
+// always may; others only to an uncongested device, or to the device the
+// task is itself writing to (current->backing_dev_info).
 func (s *System) mayWriteToQueue(bdi *BackingDevInfo) bool {
 	if s.current().Flags&sim.PF_SWAPWRITE != 0 {
 		return true
 	}
-	return !bdi.Congested[0]
+	if !bdi.Congested[0] {
+		return true
+	}
+	return bdi == s.CurrentBackingDevInfo()
 }
 
 // pageout results.
@@ -113,7 +117,9 @@ func reclaimerName(flags uint32) string {
 }
 
 // pageout is pageout(): write a dirty page through ->writepage, marked
-// PG_reclaim so that its writeback completion rotates it for reclaim.
+// PG_reclaim so that its writeback completion rotates it for reclaim. An
+// orphaned page (no mapping) is cleaned only by dropping its buffers; a
+// mapping with no ->writepage has its page activated.
 func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 	s.Cover("pageout")
 	p := &s.pages[pfn]
@@ -122,13 +128,16 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 	}
 	if m == nil {
 		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
-			if op, ok := s.pageMappingOps(pfn).(ReleasePageOp); ok && op.ReleasePage(s, pfn, 0) {
+			if s.tryToFreeBuffers(pfn) {
 				p.clearFlag(PG_dirty)
 				s.logf(klog.KernInfo, "pageout: orphaned page\n")
 				return PAGE_CLEAN
 			}
 		}
 		return PAGE_KEEP
+	}
+	if _, ok := m.Ops.(NoWritepageOp); ok {
+		return PAGE_ACTIVATE
 	}
 	if !s.mayWriteToQueue(m.BDI) {
 		return PAGE_KEEP
@@ -173,14 +182,6 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 		return PAGE_SUCCESS
 	}
 	return PAGE_CLEAN
-}
-
-// pageMappingOps returns the ops of the page's mapping (nil for none).
-func (s *System) pageMappingOps(pfn uint64) AddressSpaceOps {
-	if m := s.pageMapping(pfn); m != nil {
-		return m.Ops
-	}
-	return nil
 }
 
 // traceReclaimFlags is trace_reclaim_flags().
@@ -492,8 +493,10 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 	return nrReclaimed, ret
 }
 
-// tryToReleasePage is try_to_release_page(): the filesystem drops the
-// page's buffers if it can.
+// tryToReleasePage is try_to_release_page(): the filesystem's
+// ->releasepage drops the page's private data if it can; a page with no
+// mapping, or whose mapping has no ->releasepage, goes to
+// try_to_free_buffers.
 func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
 	s.Cover("try_to_release_page")
 	p := &s.pages[pfn]
@@ -505,7 +508,7 @@ func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
 			return op.ReleasePage(s, pfn, gfp)
 		}
 	}
-	return false
+	return s.tryToFreeBuffers(pfn)
 }
 
 // __isolateLRUPage is __isolate_lru_page(): 0, or -EINVAL (not on an LRU
@@ -706,9 +709,15 @@ func traceShrinkFlags(file bool) string {
 	return "RECLAIM_WB_ANON|RECLAIM_WB_ASYNC"
 }
 
-// currentMayThrottle is current_may_throttle().
+// currentMayThrottle is current_may_throttle(): a PF_LESS_THROTTLE task
+// (one that writes to a device on others' behalf) is throttled only while
+// the device it is writing to is congested.
 func (s *System) currentMayThrottle() bool {
-	return s.current().Flags&sim.PF_LESS_THROTTLE == 0
+	if s.current().Flags&sim.PF_LESS_THROTTLE == 0 {
+		return true
+	}
+	bdi := s.CurrentBackingDevInfo()
+	return bdi == nil || bdi.Congested[0]
 }
 
 // moveActivePagesToLRU is move_active_pages_to_lru(): pages is the list
@@ -770,6 +779,14 @@ func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru
 		if !s.pageEvictable(pfn) {
 			s.putbackLRUPage(pfn)
 			continue
+		}
+		if s.bufferHeadsOverLimit() {
+			if p.flags&PAGE_FLAGS_PRIVATE != 0 && s.trylockPage(pfn) {
+				if p.flags&PAGE_FLAGS_PRIVATE != 0 {
+					s.tryToReleasePage(pfn, 0)
+				}
+				s.unlockPage(pfn)
+			}
 		}
 		if ref, vmFlags := s.pageReferenced(pfn, false); ref != 0 {
 			rotated++
