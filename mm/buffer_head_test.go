@@ -255,3 +255,42 @@ func TestBufferHeadsOverLimit(t *testing.T) {
 		t.Fatal("buffer_heads_over_limit still set after every head was freed")
 	}
 }
+
+// enospcFile's ->writepage fails with -ENOSPC, leaving the page unlocked.
+type enospcFile struct{ fakeFile }
+
+func (f *enospcFile) Writepage(s *System, pfn uint64, wbc *WritebackControl) int {
+	f.writepages++
+	s.SetPageDirty(pfn) // redirty_page_for_writepage
+	s.unlockPage(pfn)
+	return -28
+}
+
+// TestPageoutWriteErrorENOSPC checks v3.16 mm/vmscan.c
+// handle_write_error: pageout passes ->writepage's error to the mapping
+// with mapping_set_error, which keeps -ENOSPC as AS_ENOSPC (fsync then
+// returns ENOSPC), not AS_EIO.
+func TestPageoutWriteErrorENOSPC(t *testing.T) {
+	fx := newReclaimFixture(t, 1, false)
+	s := fx.s
+	f := &enospcFile{fakeFile{size: PAGE_SIZE}}
+	bdi := &BackingDevInfo{Name: "full"}
+	s.RegisterBDI(bdi)
+	m := s.NewAddressSpace(f, f, bdi)
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		pfn, ok := s.AllocPagesNode(0, GFP_HIGHUSER_MOVABLE, 0)
+		if !ok {
+			t.Fatal("alloc")
+		}
+		if err := s.AddToPageCacheLRU(pfn, m, 0); err != nil {
+			t.Fatal(err)
+		}
+		s.pages[pfn].setFlag(PG_uptodate)
+		s.SetPageDirty(pfn)
+		s.LRUAddDrain()
+		s.pageout(pfn, m, &scanControl{gfpMask: GFP_KERNEL})
+	})
+	if f.writepages != 1 || m.Flags&AS_ENOSPC == 0 || m.Flags&AS_EIO != 0 {
+		t.Fatalf("after ->writepage's -ENOSPC: writepage calls %d, AS_ENOSPC %v, AS_EIO %v", f.writepages, m.Flags&AS_ENOSPC != 0, m.Flags&AS_EIO != 0)
+	}
+}

@@ -236,6 +236,19 @@ func (s *System) CurrentBackingDevInfo() *BackingDevInfo {
 	return nil
 }
 
+// mappingSetError is mapping_set_error(): a write error is kept for the
+// next fsync, -ENOSPC as AS_ENOSPC and any other as AS_EIO.
+func (m *AddressSpace) mappingSetError(err int) {
+	if err == 0 {
+		return
+	}
+	if err == -28 { // -ENOSPC
+		m.Flags |= AS_ENOSPC
+	} else {
+		m.Flags |= AS_EIO
+	}
+}
+
 // bdiCapAccountDirty is bdi_cap_account_dirty().
 func (b *BackingDevInfo) bdiCapAccountDirty() bool { return b.Capabilities&BDI_CAP_NO_ACCT_DIRTY == 0 }
 

@@ -164,7 +164,7 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 			// handle_write_error
 			s.lockPage(pfn)
 			if s.pageMapping(pfn) == m {
-				m.Flags |= AS_EIO
+				m.mappingSetError(res)
 			}
 			s.unlockPage(pfn)
 		}
