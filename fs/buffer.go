@@ -85,6 +85,7 @@ func (f *FS) CreateEmptyBuffers(pfn uint64, state uint32) *BufferHead {
 	}
 	bh := f.bhs.heads[id]
 	*bh = BufferHead{State: state, Page: pfn, inUse: true}
+	f.Sys.BufferHeadAllocated() // alloc_buffer_head
 	p := f.Sys.Page(pfn)
 	if p.PageDirty() {
 		bh.Set(BH_Dirty)
@@ -106,22 +107,38 @@ func (f *FS) CreatePageBuffers(pfn uint64, state uint32) *BufferHead {
 }
 
 // TryToFreeBuffers is try_to_free_buffers(): drop a clean, idle page's
-// buffer (drop_buffers); a page with a dirty or locked buffer keeps it.
-// A page whose buffers were all clean also loses PG_dirty, as the kernel's
-// cancel_dirty_page there does.
+// buffer (drop_buffers, then free_buffer_head); a page under writeback, or
+// with a dirty or locked buffer, keeps it. A page with a mapping whose
+// buffers were all clean also loses PG_dirty (cancel_dirty_page); a write
+// error on a dropped buffer is passed to the mapping (AS_EIO). An orphaned
+// page (no mapping) just loses its buffers.
+//
+// Model: buffer heads have no b_count, so a buffer is busy only by its
+// state.
 func (f *FS) TryToFreeBuffers(pfn uint64) bool {
+	p := f.Sys.Page(pfn)
+	if p.PageWriteback() {
+		return false
+	}
 	bh := f.PageBuffers(pfn)
 	if bh == nil {
 		return true
 	}
-	p := f.Sys.Page(pfn)
-	if p.PageWriteback() || bh.Test(BH_Dirty) || bh.Test(BH_Lock) {
+	if bh.Test(BH_Dirty) || bh.Test(BH_Lock) {
 		return false
 	}
+	m := f.Sys.PageMapping(pfn)
+	if bh.Test(BH_Write_EIO) && m != nil {
+		m.Flags |= mm.AS_EIO
+	}
 	id := p.Private() - 1
+	f.Sys.ClearPagePrivate(pfn) // __clear_page_buffers
+	if m != nil {
+		f.Sys.CancelDirtyPage(pfn)
+	}
 	*f.bhs.heads[id] = BufferHead{}
 	f.bhs.free = append(f.bhs.free, uint32(id))
-	f.Sys.ClearPagePrivate(pfn)
+	f.Sys.BufferHeadFreed() // free_buffer_head
 	return true
 }
 

@@ -73,7 +73,9 @@ type FS struct {
 
 // New makes the VFS for a booted mm.
 func New(sys *mm.System, sched *sim.Scheduler, log *klog.Log) *FS {
-	return &FS{Sys: sys, Sched: sched, Log: log, paths: map[string]*Inode{}, nextIno: 12}
+	f := &FS{Sys: sys, Sched: sched, Log: log, paths: map[string]*Inode{}, nextIno: 12}
+	sys.SetBufferLayer(f)
+	return f
 }
 
 // SuperBlock is struct super_block: one mounted filesystem.

@@ -28,12 +28,19 @@ type congestion struct {
 	taskBDI map[*sim.Task]*BackingDevInfo
 }
 
-// currentBDI is current->backing_dev_info.
-func (s *System) currentBDI() *BackingDevInfo { return s.congestion.taskBDI[s.current()] }
+// CurrentBackingDevInfo is current->backing_dev_info.
+func (s *System) CurrentBackingDevInfo() *BackingDevInfo {
+	return s.congestion.taskBDI[s.current()]
+}
 
-// setCurrentBDI sets current->backing_dev_info to b (nil for NULL) and
-// returns what it was.
-func (s *System) setCurrentBDI(b *BackingDevInfo) *BackingDevInfo {
+// SetCurrentBackingDevInfo sets current->backing_dev_info to b (nil for
+// NULL) and returns what it was. A buffered write
+// (__generic_file_write_iter, xfs_file_buffered_aio_write) points it at
+// its mapping's device for the copy: reclaim in that task may write pages
+// to that device even while it is congested (may_write_to_queue), and a
+// PF_LESS_THROTTLE task is throttled only while it is congested
+// (current_may_throttle).
+func (s *System) SetCurrentBackingDevInfo(b *BackingDevInfo) *BackingDevInfo {
 	t := s.current()
 	old := s.congestion.taskBDI[t]
 	if b == nil {

@@ -149,7 +149,7 @@ type bdiRecorder struct {
 }
 
 func (r *bdiRecorder) WriteBegin(s *System, m *AddressSpace, pos int64, length int) (uint64, error) {
-	r.seen = s.currentBDI()
+	r.seen = s.CurrentBackingDevInfo()
 	pfn, ok := s.GrabCachePageWriteBegin(m, uint64(pos)>>PAGE_SHIFT, false)
 	if !ok {
 		return 0, ENOMEM
@@ -185,8 +185,8 @@ func TestMayWriteToQueueOwnDevice(t *testing.T) {
 		if rec.seen != bdi {
 			t.Errorf("current->backing_dev_info in ->write_begin = %v, want the file's bdi", rec.seen)
 		}
-		if s.currentBDI() != nil {
-			t.Errorf("current->backing_dev_info = %v after the write, want NULL", s.currentBDI())
+		if s.CurrentBackingDevInfo() != nil {
+			t.Errorf("current->backing_dev_info = %v after the write, want NULL", s.CurrentBackingDevInfo())
 		}
 		s.SetBdiCongested(other, BLK_RW_ASYNC)
 		if s.mayWriteToQueue(other) {
@@ -196,7 +196,7 @@ func TestMayWriteToQueueOwnDevice(t *testing.T) {
 		if !s.currentMayThrottle() {
 			t.Error("current_may_throttle false for a PF_LESS_THROTTLE task writing to no device")
 		}
-		old := s.setCurrentBDI(other)
+		old := s.SetCurrentBackingDevInfo(other)
 		if !s.mayWriteToQueue(other) {
 			t.Error("may_write_to_queue refused the congested device the task is writing to")
 		}
@@ -207,7 +207,7 @@ func TestMayWriteToQueueOwnDevice(t *testing.T) {
 		if s.currentMayThrottle() {
 			t.Error("current_may_throttle true for a PF_LESS_THROTTLE task whose device is not congested")
 		}
-		s.setCurrentBDI(old)
+		s.SetCurrentBackingDevInfo(old)
 		s.current().Flags &^= sim.PF_LESS_THROTTLE
 	})
 }

@@ -68,6 +68,7 @@ func Boot(cfg Config, env Env) (*System, error) {
 	s.initLRU()
 	s.freeAllBootmem()
 	s.setupPerCPUPageset()
+	s.bufferInit()
 	s.initPerZoneWmarkMin()
 	s.swapSetup()
 	return s, nil

@@ -404,7 +404,7 @@ func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length in
 	// points current->backing_dev_info at the file's device for the
 	// copy, and clears it after: reclaim lets the writer write to its
 	// own device even when congested (may_write_to_queue).
-	defer s.setCurrentBDI(s.setCurrentBDI(m.BDI))
+	defer s.SetCurrentBackingDevInfo(s.SetCurrentBackingDevInfo(m.BDI))
 	var written int64
 	for length > 0 {
 		offset := pos & (PAGE_SIZE - 1)

@@ -91,6 +91,12 @@ type (
 	ReleasePageOp interface {
 		ReleasePage(s *System, pfn uint64, gfp GFP) bool
 	}
+	// NoWritepageOp marks operations whose ->writepage is NULL (in
+	// v3.16 ramfs's and hugetlbfs's, for example): reclaim's pageout
+	// activates their dirty pages. Their Writepage is never called.
+	NoWritepageOp interface {
+		NoWritepage()
+	}
 )
 
 // AOP_WRITEPAGE_ACTIVATE: ->writepage asks reclaim to activate the page,
@@ -198,6 +204,19 @@ type BackingDevInfo struct {
 	Stat      [NR_BDI_STAT_ITEMS]int64
 	// Flusher is set by the writeback code for this device.
 	Flusher Flusher
+}
+
+// mappingSetError is mapping_set_error(): a write error is kept for the
+// next fsync, -ENOSPC as AS_ENOSPC and any other as AS_EIO.
+func (m *AddressSpace) mappingSetError(err int) {
+	if err == 0 {
+		return
+	}
+	if err == -28 { // -ENOSPC
+		m.Flags |= AS_ENOSPC
+	} else {
+		m.Flags |= AS_EIO
+	}
 }
 
 // bdiCapAccountDirty is bdi_cap_account_dirty().

@@ -402,11 +402,9 @@ func (s *System) __unmapAndMove(pfn, newpfn uint64, force bool, mode MigrateMode
 	if p.mapping == 0 {
 		s.vmBugOnPage(p.PageAnon(), pfn, "PageAnon(page)", "mm/migrate.c", 904)
 		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
-			if m := s.pageMapping(pfn); m != nil {
-				if op, ok := m.Ops.(ReleasePageOp); ok {
-					op.ReleasePage(s, pfn, 0)
-				}
-			}
+			// An orphaned page's buffers (truncate_complete_page could
+			// not drop them): free them so that the page can go.
+			s.tryToFreeBuffers(pfn)
 			goto uncharge
 		}
 	} else {

@@ -13,6 +13,9 @@ import (
 type System struct {
 	cfg Config
 
+	// bh is fs/buffer.c's buffer-head accounting (buffer_head.go).
+	bh bhState
+
 	// pages is the memmap, struct page for every PFN up to maxPFN.
 	pages []Page
 	// heads holds the list heads that frames are linked on.

@@ -245,11 +245,8 @@ func (s *System) invalidateInodePage(m *AddressSpace, pfn uint64) bool {
 	if p.mapping != m.handle() || p.PageDirty() || p.PageWriteback() || p.mapcount > 0 {
 		return false
 	}
-	if p.flags&PAGE_FLAGS_PRIVATE != 0 {
-		op, ok := m.Ops.(ReleasePageOp)
-		if !ok || !op.ReleasePage(s, pfn, 0) {
-			return false
-		}
+	if p.flags&PAGE_FLAGS_PRIVATE != 0 && !s.tryToReleasePage(pfn, 0) {
+		return false
 	}
 	// remove_mapping -> __remove_mapping: only if nobody else holds it
 	// (the cache's reference and ours).

@@ -93,7 +93,7 @@ func (s *System) mayWriteToQueue(bdi *BackingDevInfo) bool {
 	if !bdi.bdiWriteCongested() {
 		return true
 	}
-	return bdi == s.currentBDI()
+	return bdi == s.CurrentBackingDevInfo()
 }
 
 // pageout results.
@@ -117,7 +117,9 @@ func reclaimerName(flags uint32) string {
 }
 
 // pageout is pageout(): write a dirty page through ->writepage, marked
-// PG_reclaim so that its writeback completion rotates it for reclaim.
+// PG_reclaim so that its writeback completion rotates it for reclaim. An
+// orphaned page (no mapping) is cleaned only by dropping its buffers; a
+// mapping with no ->writepage has its page activated.
 func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 	s.Cover("pageout")
 	p := &s.pages[pfn]
@@ -126,13 +128,16 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 	}
 	if m == nil {
 		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
-			if op, ok := s.pageMappingOps(pfn).(ReleasePageOp); ok && op.ReleasePage(s, pfn, 0) {
+			if s.tryToFreeBuffers(pfn) {
 				p.clearFlag(PG_dirty)
 				s.logf(klog.KernInfo, "pageout: orphaned page\n")
 				return PAGE_CLEAN
 			}
 		}
 		return PAGE_KEEP
+	}
+	if _, ok := m.Ops.(NoWritepageOp); ok {
+		return PAGE_ACTIVATE
 	}
 	if !s.mayWriteToQueue(m.BDI) {
 		return PAGE_KEEP
@@ -159,7 +164,7 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 			// handle_write_error
 			s.lockPage(pfn)
 			if s.pageMapping(pfn) == m {
-				m.Flags |= AS_EIO
+				m.mappingSetError(res)
 			}
 			s.unlockPage(pfn)
 		}
@@ -177,14 +182,6 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 		return PAGE_SUCCESS
 	}
 	return PAGE_CLEAN
-}
-
-// pageMappingOps returns the ops of the page's mapping (nil for none).
-func (s *System) pageMappingOps(pfn uint64) AddressSpaceOps {
-	if m := s.pageMapping(pfn); m != nil {
-		return m.Ops
-	}
-	return nil
 }
 
 // traceReclaimFlags is trace_reclaim_flags().
@@ -280,10 +277,16 @@ func (s *System) pageCheckReferences(pfn uint64, sc *scanControl) int {
 	return PAGEREF_RECLAIM
 }
 
-// pageCheckDirtyWriteback is page_check_dirty_writeback(): the page's own
-// flags (no filesystem in the model has ->is_dirty_writeback).
+// pageCheckDirtyWriteback is page_check_dirty_writeback(): a page that
+// is not page_is_file_cache() (anon, swap cache, shmem) counts as neither
+// dirty nor under writeback, since the flushers never write it; a file
+// page reports its own flags (no filesystem in v3.16 has
+// ->is_dirty_writeback).
 func (s *System) pageCheckDirtyWriteback(pfn uint64) (dirty, writeback bool) {
 	p := &s.pages[pfn]
+	if !p.pageIsFileCache() {
+		return false, false
+	}
 	return p.PageDirty(), p.PageWriteback()
 }
 
@@ -331,7 +334,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 			if dirty && !writeback {
 				st.nrUnqueuedDirty++
 			}
-			if (mapping != nil && mapping.BDI.Congested[0]) || (writeback && p.PageReclaimFlag()) {
+			if (mapping != nil && mapping.BDI.bdiWriteCongested()) || (writeback && p.PageReclaimFlag()) {
 				st.nrCongested++
 			}
 		}
@@ -490,8 +493,10 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 	return nrReclaimed, ret
 }
 
-// tryToReleasePage is try_to_release_page(): the filesystem drops the
-// page's buffers if it can.
+// tryToReleasePage is try_to_release_page(): the filesystem's
+// ->releasepage drops the page's private data if it can; a page with no
+// mapping, or whose mapping has no ->releasepage, goes to
+// try_to_free_buffers.
 func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
 	s.Cover("try_to_release_page")
 	p := &s.pages[pfn]
@@ -503,7 +508,7 @@ func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
 			return op.ReleasePage(s, pfn, gfp)
 		}
 	}
-	return false
+	return s.tryToFreeBuffers(pfn)
 }
 
 // __isolateLRUPage is __isolate_lru_page(): 0, or -EINVAL (not on an LRU
@@ -703,11 +708,14 @@ func (s *System) currentMayThrottle() bool {
 	if s.current().Flags&sim.PF_LESS_THROTTLE == 0 {
 		return true
 	}
-	b := s.currentBDI()
+	b := s.CurrentBackingDevInfo()
 	return b == nil || b.bdiWriteCongested()
 }
 
-// moveActivePagesToLRU is move_active_pages_to_lru().
+// moveActivePagesToLRU is move_active_pages_to_lru(): pages is the list
+// in the order the kernel's walk from its tail (lru_to_page) meets them;
+// each is list_moved to the head of lru. The returned pages to free are
+// head first, as list_add left them on pages_to_free.
 func (s *System) moveActivePagesToLRU(z *Zone, pages []uint64, lru int) (toFree []uint64) {
 	s.Cover("move_active_pages_to_lru")
 	moved := int64(0)
@@ -751,6 +759,10 @@ func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru
 	s.countZoneVMEvents(PGREFILL_NORMAL, z, scanned)
 	z.__modZonePageState(NR_LRU_BASE+ZoneStatItem(lru), -nrTaken)
 	z.__modZonePageState(NR_ISOLATED_ANON+ZoneStatItem(b2i(file)), nrTaken)
+	// hold is l_hold walked from its tail (lru_to_page), as isolated.
+	// lActive and lInactive are l_active and l_inactive as
+	// move_active_pages_to_lru walks them, from the tail: list_add put
+	// each page at the head, so the walk meets them in the order added.
 	var lActive, lInactive []uint64
 	rotated := uint64(0)
 	for _, pfn := range hold {
@@ -760,15 +772,23 @@ func (s *System) shrinkActiveList(nrToScan uint64, z *Zone, sc *scanControl, lru
 			s.putbackLRUPage(pfn)
 			continue
 		}
+		if s.bufferHeadsOverLimit() {
+			if p.flags&PAGE_FLAGS_PRIVATE != 0 && s.trylockPage(pfn) {
+				if p.flags&PAGE_FLAGS_PRIVATE != 0 {
+					s.tryToReleasePage(pfn, 0)
+				}
+				s.unlockPage(pfn)
+			}
+		}
 		if ref, vmFlags := s.pageReferenced(pfn, false); ref != 0 {
 			rotated++
 			if vmFlags&VM_EXEC != 0 && p.pageIsFileCache() {
-				lActive = append([]uint64{pfn}, lActive...)
+				lActive = append(lActive, pfn)
 				continue
 			}
 		}
 		p.clearFlag(PG_active)
-		lInactive = append([]uint64{pfn}, lInactive...)
+		lInactive = append(lInactive, pfn)
 	}
 	z.lruvec.reclaimStat.recentRotated[b2i(file)] += rotated
 	toFree := s.moveActivePagesToLRU(z, lActive, lru)
@@ -1264,8 +1284,13 @@ func (s *System) prepareKswapdSleep(nd *Node, order int, remaining bool, classzo
 }
 
 // kswapdShrinkZone is kswapd_shrink_zone(): reclaim the zone towards its
-// high watermark plus a balance gap.
-func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bool {
+// high watermark plus a balance gap. Only a zone it actually shrinks adds
+// its nr_to_reclaim to *nrAttempted.
+//
+// Model: no slab shrinkers (shrink_slab); lowmem_pressure
+// (buffer_heads_over_limit on a highmem zone) is always false, as x86-64
+// has no highmem.
+func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl, nrAttempted *uint64) bool {
 	s.Cover("kswapd_shrink_zone")
 	testorder := sc.order
 	sc.nrToReclaim = max(SWAP_CLUSTER_MAX, z.highWmarkPages())
@@ -1277,6 +1302,7 @@ func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bo
 		return true
 	}
 	s.shrinkZone(z, sc)
+	*nrAttempted += sc.nrToReclaim
 	z.clearZoneFlag(ZONE_WRITEBACK)
 	if z.zoneReclaimable() && s.zoneBalanced(z, testorder, 0, classzoneIdx) {
 		z.clearZoneFlag(ZONE_CONGESTED)
@@ -1287,18 +1313,24 @@ func (s *System) kswapdShrinkZone(z *Zone, classzoneIdx int, sc *scanControl) bo
 
 // balancePgdat is balance_pgdat(): kswapd's main loop over priorities,
 // finding the highest unbalanced zone and reclaiming it and the zones
-// below, until the node is balanced. Returns the order it balanced for.
+// below, until the node is balanced. Returns the order it balanced for,
+// and leaves in *classzoneIdx the last end_zone (0 if no zone needed
+// reclaim on the first pass), which kswapd then sleeps on.
+//
+// Model: no memcg soft limit reclaim, no freezer; the buffer_heads_over_limit
+// check forces end_zone only for a highmem zone, which x86-64 has not.
 func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 	s.Cover("balance_pgdat")
 	sc := &scanControl{gfpMask: GFP_KERNEL, priority: DEF_PRIORITY, mayUnmap: true, maySwap: true,
 		mayWritepage: s.dirty.LaptopMode == 0, order: order}
 	s.countVMEvent(PAGEOUTRUN)
+	endZone := 0 // kept across passes, as v3.16's end_zone is
 	for {
 		var nrAttempted uint64
 		raisePriority := true
 		needsCompaction := order > 0
 		sc.nrReclaimed = 0
-		endZone := -1
+		found := false
 		for i := nd.nrZones - 1; i >= 0; i-- {
 			z := &nd.zones[i]
 			if !z.populatedZone() {
@@ -1310,12 +1342,14 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 			s.ageActiveAnon(z, sc)
 			if !s.zoneBalanced(z, order, 0, 0) {
 				endZone = i
+				found = true
 				break
 			}
 			z.clearZoneFlag(ZONE_CONGESTED)
 			z.clearZoneFlag(ZONE_TAIL_LRU_DIRTY)
 		}
-		if endZone < 0 {
+		if !found {
+			*classzoneIdx = endZone
 			return order
 		}
 		for i := 0; i <= endZone; i++ {
@@ -1336,10 +1370,9 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 				continue
 			}
 			sc.nrScanned = 0
-			if s.kswapdShrinkZone(z, endZone, sc) {
+			if s.kswapdShrinkZone(z, endZone, sc, &nrAttempted) {
 				raisePriority = false
 			}
-			nrAttempted += sc.nrToReclaim
 		}
 		if nd.pfmemallocWait.Len() > 0 && s.pfmemallocWatermarkOk(nd) {
 			nd.pfmemallocWait.WakeAll()
@@ -1355,6 +1388,7 @@ func (s *System) balancePgdat(nd *Node, order int, classzoneIdx *int) int {
 			sc.priority--
 		}
 		if sc.priority < 1 || s.pgdatBalanced(nd, order, *classzoneIdx) {
+			*classzoneIdx = endZone
 			return order
 		}
 	}

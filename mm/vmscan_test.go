@@ -3,6 +3,7 @@
 package mm
 
 import (
+	"fmt"
 	"testing"
 
 	"pagesim/sim"
@@ -283,4 +284,275 @@ func TestReferencedMappedPageActivated(t *testing.T) {
 		t.Fatalf("referenced mapped page: reclaimed %d, active %v", reclaimed, s.pages[pfn].PageActive())
 	}
 	checkInv(t, s)
+}
+
+// TestDirtySwapBackedPagesNotCountedDirty checks v3.16 mm/vmscan.c
+// page_check_dirty_writeback: a page that is not page_is_file_cache()
+// (here dirty shmem pages on the inactive anon list) is neither dirty nor
+// writeback for reclaim's accounting, so shrink_page_list counts no
+// nr_dirty / nr_unqueued_dirty for it, and an anon scan whose whole batch
+// is such pages does not flag the zone ZONE_TAIL_LRU_DIRTY (which would
+// let kswapd write file pages sooner).
+func TestDirtySwapBackedPagesNotCountedDirty(t *testing.T) {
+	sm := bootSwap(t, 0)
+	s := sm.s
+	f := newShmemFile(s)
+	var z *Zone
+	sm.run(t, func() {
+		for i := int64(0); i < 8; i++ {
+			if _, err := s.GenericPerformWrite(f.m, i*PAGE_SIZE, PAGE_SIZE, 0x5a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.LRUAddDrainAll()
+		pfn, _ := s.FindGetPage(f.m, 0)
+		s.PutPage(pfn)
+		z = s.PageZone(&s.pages[pfn])
+	})
+	if n := z.zonePageStateSnapshot(NR_INACTIVE_ANON); n != 8 {
+		t.Fatalf("inactive anon %d, want the 8 shmem pages", n)
+	}
+	z.clearZoneFlag(ZONE_TAIL_LRU_DIRTY)
+	kswapd := uint32(sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE)
+	sc := func() *scanControl {
+		return &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+	}
+	sm.sched.Spawn("kswapd0", 0, func(task *sim.Task) {
+		task.Flags |= kswapd
+		// shrink_page_list's own counts, on a batch isolated by hand.
+		var pages []uint64
+		for i := uint64(0); i < 8; i++ {
+			pfn, _ := s.FindGetPage(f.m, i)
+			s.PutPage(pfn)
+			if !s.pages[pfn].PageDirty() || !s.isolateLRUPage(pfn) {
+				t.Errorf("page %d: not dirty or not isolated", i)
+				continue
+			}
+			pages = append(pages, pfn)
+		}
+		var st shrinkStats
+		_, back := s.shrinkPageList(pages, z, sc(), TTU_UNMAP, false, &st)
+		if st.nrDirty != 0 || st.nrUnqueuedDirty != 0 || st.nrCongested != 0 {
+			t.Errorf("dirty shmem pages counted: nr_dirty %d nr_unqueued_dirty %d nr_congested %d", st.nrDirty, st.nrUnqueuedDirty, st.nrCongested)
+		}
+		for _, pfn := range back {
+			s.putbackLRUPage(pfn)
+		}
+		s.LRUAddDrainAll()
+		// The same pages through shrink_inactive_list.
+		for _, pfn := range pages {
+			if s.pages[pfn].PageActive() {
+				s.isolateLRUPage(pfn)
+				s.pages[pfn].clearFlag(PG_active)
+				s.putbackLRUPage(pfn)
+			}
+		}
+		s.LRUAddDrainAll()
+		s.shrinkInactiveList(SWAP_CLUSTER_MAX, z, sc(), LRU_INACTIVE_ANON)
+		task.Flags &^= kswapd
+	})
+	if err := sm.sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if z.testFlag(ZONE_TAIL_LRU_DIRTY) {
+		t.Fatal("an anon scan of dirty shmem pages flagged the zone ZONE_TAIL_LRU_DIRTY")
+	}
+	sm.check(t)
+}
+
+// TestShrinkActiveListKeepsBatchOrder checks the list order v3.16
+// mm/vmscan.c shrink_active_list gives a deactivated batch:
+// isolate_lru_pages takes pages from the active list's tail and
+// list_moves each to l_hold's head (l_hold keeps the LRU's order);
+// shrink_active_list walks l_hold from its tail (lru_to_page) and list_adds
+// each to l_inactive (which again keeps that order); and
+// move_active_pages_to_lru walks l_inactive from its tail, list_moving each
+// to the inactive list's head. So the batch lands at the head of the
+// inactive list in the order it had on the active list, not reversed.
+func TestShrinkActiveListKeepsBatchOrder(t *testing.T) {
+	fx := newReclaimFixture(t, 8, false)
+	s := fx.s
+	for _, pfn := range fx.pfns {
+		s.isolateLRUPage(pfn)
+		s.pages[pfn].setFlag(PG_active)
+		s.putbackLRUPage(pfn)
+	}
+	s.LRUAddDrainAll()
+	before := s.ListPFNs(fx.zone.lruvec.lists[LRU_ACTIVE_FILE])
+	if len(before) != 8 || !s.listEmpty(fx.zone.lruvec.lists[LRU_INACTIVE_FILE]) {
+		t.Fatalf("active file %v, inactive file %v", before, s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE]))
+	}
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		s.shrinkActiveList(SWAP_CLUSTER_MAX, fx.zone, sc, LRU_ACTIVE_FILE)
+	})
+	after := s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("inactive file after shrink_active_list %v, want the active list's order %v", after, before)
+	}
+	checkInv(t, s)
+}
+
+// TestShrinkInactiveListPutbackOrder checks the order v3.16 mm/vmscan.c
+// gives pages shrink_page_list keeps: it walks the isolated list from its
+// tail and list_adds each kept page to ret_pages, list_splice puts them
+// back on page_list, and putback_inactive_pages walks that from its tail,
+// adding each to the LRU head. The kept batch returns to the head of the
+// inactive list in the order it had there.
+func TestShrinkInactiveListPutbackOrder(t *testing.T) {
+	fx := newReclaimFixture(t, 8, true)
+	s := fx.s
+	before := s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])
+	if len(before) != 8 {
+		t.Fatalf("inactive file %v", before)
+	}
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		sc := &scanControl{gfpMask: GFP_KERNEL, mayWritepage: true, mayUnmap: true, maySwap: true, priority: DEF_PRIORITY}
+		s.shrinkInactiveList(SWAP_CLUSTER_MAX, fx.zone, sc, LRU_INACTIVE_FILE)
+	})
+	after := s.ListPFNs(fx.zone.lruvec.lists[LRU_INACTIVE_FILE])
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("inactive file after shrink_inactive_list %v, want %v", after, before)
+	}
+	checkInv(t, s)
+}
+
+// TestBalancePgdatWritesBackEndZone checks v3.16 mm/vmscan.c
+// balance_pgdat's `*classzone_idx = end_zone`: when every zone is already
+// balanced, end_zone keeps its initial 0 (ZONE_DMA) and that is what kswapd
+// gets back, to sleep on (kswapd_try_to_sleep and prepare_kswapd_sleep
+// check zones up to it) and to compare new requests with.
+func TestBalancePgdatWritesBackEndZone(t *testing.T) {
+	fx := newReclaimFixture(t, 1, false)
+	s := fx.s
+	nd := s.nodes[0]
+	classzone := nd.nrZones - 1
+	if classzone == 0 {
+		t.Fatal("machine has one zone")
+	}
+	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+		s.balancePgdat(nd, 0, &classzone)
+	})
+	if classzone != 0 {
+		t.Fatalf("balance_pgdat on a balanced node left classzone_idx %d, want end_zone 0", classzone)
+	}
+}
+
+// TestBalancePgdatAttemptsOnlyShrunkZones checks v3.16 mm/vmscan.c
+// kswapd_shrink_zone: a zone found balanced (at the order it tests) returns
+// before shrink_zone and adds nothing to nr_attempted; only zones actually
+// shrunk add their nr_to_reclaim. balance_pgdat compacts (compact_pgdat)
+// after a pass that reclaimed more than nr_attempted.
+//
+// The node: ZONE_DMA fragmented (half its pages free, all singly), so it
+// fails an order-9 watermark but is balanced at order 0, which is what
+// kswapd_shrink_zone tests once compaction_suitable says compaction could
+// work there (eight file pages keep it zone_reclaimable); ZONE_DMA32 full but for 571 clean file pages and a few free
+// pages, with vm.min_free_kbytes at 128 so its nr_to_reclaim is 46. Without
+// swap, kswapd at priority p reclaims one page a round (571 >> 9 = 1 and so
+// on) while should_continue_reclaim asks for more, so the passes reclaim
+// 60, 256, 128, 64, 32, ... pages. v3.16 compacts after the passes that
+// beat nr_attempted = 46 (DMA32 only): 60, 256, 128 and 64, four times.
+// Counting ZONE_DMA's nr_to_reclaim too (32, making 78) would compact only
+// twice.
+func TestBalancePgdatAttemptsOnlyShrunkZones(t *testing.T) {
+	clock := sim.NewClock()
+	sched := sim.NewScheduler(clock, sim.NewRand(1), 2, sim.RoundRobin)
+	s, err := Boot(Config{MemBytes: 1 << 30, Nodes: 1, CPUs: 2}, Env{Sched: sched, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sched.Stop("done") })
+	if err := s.SetMinFreeKbytes(128); err != nil {
+		t.Fatal(err)
+	}
+	nd := s.nodes[0]
+	dma, dma32 := &nd.zones[ZONE_DMA], &nd.zones[ZONE_DMA32]
+	if dma32.highWmarkPages() != 46 {
+		t.Fatalf("DMA32 high watermark %d, the test wants 46", dma32.highWmarkPages())
+	}
+	// Pages the fair zone policy hands out from DMA are kept, as part of
+	// DMA's used half.
+	var dmaPages []uint64
+	alloc := func(gfp GFP) (uint64, bool) {
+		for {
+			pfn, ok := s.AllocPagesNode(0, gfp|GFP_NOWARN|GFP_NORETRY, 0)
+			if !ok {
+				t.Fatal("allocation failed")
+			}
+			if s.pfnZone(pfn) == dma32 {
+				return pfn, true
+			}
+			dmaPages = append(dmaPages, pfn)
+		}
+	}
+	const nrFile = 571
+	f := &fakeFile{size: (nrFile + 8) * PAGE_SIZE}
+	bdi := &BackingDevInfo{Name: "fake"}
+	s.RegisterBDI(bdi)
+	m := s.NewAddressSpace(f, f, bdi)
+	for i := 0; i < nrFile; i++ {
+		pfn, _ := alloc(GFP_HIGHUSER_MOVABLE)
+		if err := s.AddToPageCacheLRU(pfn, m, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+		s.pages[pfn].setFlag(PG_uptodate)
+		s.unlockPage(pfn)
+		s.PutPage(pfn)
+	}
+	for dma32.zonePageStateSnapshot(NR_FREE_PAGES) > 60 {
+		alloc(GFP_KERNEL)
+	}
+	for {
+		pfn, ok := s.AllocPagesNode(0, GFP_KERNEL|GFP_DMA|GFP_NOWARN|GFP_NORETRY, 0)
+		if !ok || s.pfnZone(pfn) != dma {
+			if ok {
+				s.FreePages(pfn, 0)
+			}
+			break
+		}
+		dmaPages = append(dmaPages, pfn)
+	}
+	// Free the even PFNs: their buddies stay allocated, so every free
+	// block is order 0. Eight of the odd ones become file pages, so that
+	// DMA stays zone_reclaimable() and is not skipped below DEF_PRIORITY.
+	nrDMAFile := 0
+	for _, pfn := range dmaPages {
+		switch {
+		case pfn%2 == 0:
+			s.FreePages(pfn, 0)
+		case nrDMAFile < 8:
+			if err := s.AddToPageCacheLRU(pfn, m, uint64(nrFile+nrDMAFile)); err != nil {
+				t.Fatal(err)
+			}
+			s.pages[pfn].setFlag(PG_uptodate)
+			s.unlockPage(pfn)
+			s.PutPage(pfn)
+			nrDMAFile++
+		}
+	}
+	s.LRUAddDrainAll()
+	s.DrainAllPages()
+	if n := dma32.zonePageStateSnapshot(NR_INACTIVE_FILE); n != nrFile {
+		t.Fatalf("inactive file %d", n)
+	}
+	cov := s.EnableCoverage(true)
+	classzone := ZONE_DMA32
+	sched.Spawn("kswapd0", 0, func(task *sim.Task) {
+		task.Flags |= sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE
+		s.balancePgdat(nd, 9, &classzone)
+		task.Flags &^= sim.PF_MEMALLOC | sim.PF_KSWAPD | sim.PF_SWAPWRITE
+	})
+	if err := sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+	compactions := -1
+	for idx, name := range cov.Names {
+		if name == "compact_pgdat" {
+			compactions = int(cov.Hits[idx])
+		}
+	}
+	if compactions != 4 {
+		t.Fatalf("balance_pgdat compacted %d times, want 4 (nr_attempted counts only the shrunk DMA32)", compactions)
+	}
 }
