@@ -44,12 +44,7 @@ func TestTryToFreeBuffersCancelsDirtyPage(t *testing.T) {
 			t.Errorf("NR_FILE_DIRTY %d, want %d", got, dirty-1)
 		}
 		// cancel_dirty_page leaves the radix tree's DIRTY tag, which
-		// v3.16 allows on a clean page but the model's invariant
-		// checker does not: drop the page, as reclaim would next.
-		m.s.LRUAddDrainAll()
-		if got := m.s.InvalidateMappingPages(file.Inode.Mapping, 1, 1); got != 1 {
-			t.Errorf("invalidate_mapping_pages dropped %d pages", got)
-		}
+		// v3.16 allows on a clean page: the invariants hold as it is.
 	})
 	m.check(t)
 }
