@@ -44,6 +44,8 @@ type CampaignConfig struct {
 	// SiteNames collects the names of the decision points reached
 	// (Stats.Sites), at some cost in speed.
 	SiteNames bool
+	// PageState adds the generic page-state signal (mm.Coverage.PageState).
+	PageState bool
 	// OnCrash, when set, is told of each new crash once it is saved.
 	OnCrash func(CrashInfo)
 	// Now is the clock (time.Now; a test may replace it).
@@ -276,6 +278,7 @@ func (c *campaign) exec(p *prog.Program) (*prog.Result, []uint32) {
 		cov = &mm.Coverage{}
 	}
 	cov.Reset()
+	cov.PageState = c.cfg.PageState
 	if c.cfg.SiteNames && cov.Names == nil {
 		cov.Names = map[uint32]string{}
 	}

@@ -222,7 +222,7 @@ a: compact_memory()
 		for _, n := range cov.Names {
 			names[n] = true
 		}
-		for _, want := range []string{"compact_zone:whole_zone", "isolate_migratepages_range:file", "migrate_page_move_mapping:file", "move_to_new_page:success", "generic_perform_write"} {
+		for _, want := range []string{"compact_zone:whole_zone", "isolate_migratepages_range:isolate_success", "migrate_page_move_mapping", "move_to_new_page:success", "generic_perform_write"} {
 			if !names[want] {
 				t.Errorf("coverage lacks %s", want)
 			}
@@ -231,6 +231,19 @@ a: compact_memory()
 	}
 	if len(feats[0]) == 0 || !slices.Equal(feats[0], feats[1]) {
 		t.Errorf("signal differs between two runs of one program: %d vs %d features", len(feats[0]), len(feats[1]))
+	}
+	// The page-state signal adds entries to the same run, and is as
+	// deterministic as the plain one.
+	var state [2][]uint32
+	for i := range state {
+		var cov *mm.Coverage
+		if _, err := prog.Run(p, prog.Options{Setup: func(m *kernel.Machine) { cov = m.MM.EnableCoverage(false); cov.PageState = true }}); err != nil {
+			t.Fatal(err)
+		}
+		state[i] = Features(cov)
+	}
+	if len(state[0]) <= len(feats[0]) || !slices.Equal(state[0], state[1]) {
+		t.Errorf("page-state signal: %d and %d features, against %d without it", len(state[0]), len(state[1]), len(feats[0]))
 	}
 }
 

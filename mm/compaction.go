@@ -559,19 +559,7 @@ func (s *System) isolateMigratepagesRange(z *Zone, cc *compactControl, lowPFN, e
 			s.Cover("isolate_migratepages_range:isolate_busy")
 			continue
 		}
-		switch {
-		case p.PageSwapCache():
-			s.Cover("isolate_migratepages_range:swapcache")
-		case p.PageAnon():
-			s.Cover("isolate_migratepages_range:anon")
-		case p.PageSwapBacked():
-			s.Cover("isolate_migratepages_range:shmem")
-		default:
-			s.Cover("isolate_migratepages_range:file")
-		}
-		if p.PageDirty() {
-			s.Cover("isolate_migratepages_range:dirty")
-		}
+		s.CoverPage("isolate_migratepages_range:isolate_success", lowPFN)
 		s.vmBugOnPage(p.PageCompound(), lowPFN, "PageTransCompound(page)", srcCompaction, 654)
 		s.delPageFromLRUList(lowPFN, z, p.pageLRU())
 

@@ -25,7 +25,14 @@ type Coverage struct {
 	// they were first hit, so that reading and clearing the table costs
 	// what was reached, not its size.
 	Touched []uint16
-	prev    []uint32 // by PID: the task's last site
+	// PageState turns on a second, generic signal at the sites that
+	// CoverPage reports: the site together with the state of the page it
+	// is handling, summarized as /proc/kpageflags would show it (see
+	// pageStateClass). It knows no bug and no site: every CoverPage site
+	// gets it alike. Off by default; `pagesim fuzz --page-state` turns it
+	// on, and docs/fuzzing.md measures time-to-find with and without it.
+	PageState bool
+	prev      []uint32 // by PID: the task's last site
 }
 
 // Reset clears c for another run (keeping its Names map, if any).
@@ -66,20 +73,72 @@ func (s *System) Cover(site string) {
 	}
 }
 
-func (c *Coverage) hit(site string, pid int) {
-	// FNV-1a: names are short, and this runs only while fuzzing.
+// CoverPage records that the decision point site was reached while
+// handling the page at pfn (the first page argument of the kernel
+// function the site is in). Without Coverage.PageState it is Cover.
+func (s *System) CoverPage(site string, pfn uint64) {
+	if s.cov != nil {
+		s.Cover(site)
+		if s.cov.PageState {
+			s.cov.hitState(site, s.pageStateClass(pfn))
+		}
+	}
+}
+
+// pageStateClass summarizes a page's state for the page-state signal: the
+// flags /proc/kpageflags reports that say what a page is and where it is
+// (locked, dirty, LRU, active, private, writeback, swap cache, reclaim,
+// swap-backed, unevictable, mlocked), whether it is anonymous and whether
+// it is mapped. Counts are left out, so that the class is a small set.
+func (s *System) pageStateClass(pfn uint64) uint32 {
+	const kinds = 1<<PG_locked | 1<<PG_dirty | 1<<PG_lru | 1<<PG_active |
+		1<<PG_private | 1<<PG_writeback | 1<<PG_swapcache | 1<<PG_reclaim |
+		1<<PG_swapbacked | 1<<PG_unevictable | 1<<PG_mlocked
+	p := &s.pages[pfn]
+	c := uint32(p.flags & kinds)
+	if p.PageAnon() {
+		c |= 1 << 30
+	}
+	if p.mapcount > 0 {
+		c |= 1 << 31
+	}
+	return c
+}
+
+// hitState records the pair (site, class) as one more table entry. It is
+// no edge: the per-task transitions stay those of the plain sites.
+func (c *Coverage) hitState(site string, class uint32) {
+	h := siteHash(site)
+	h ^= (class + 1) * 0x9e3779b1 // +1: class 0 must not land on the site itself
+	h = (h ^ h>>16) & (CoverSize - 1)
+	c.bump(h)
+}
+
+// siteHash is FNV-1a of the site's name: names are short, and this runs
+// only while fuzzing.
+func siteHash(site string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(site); i++ {
 		h ^= uint32(site[i])
 		h *= 16777619
 	}
-	h = (h ^ h>>16) & (CoverSize - 1)
-	if n := c.Hits[h]; n == 0 {
-		c.Touched = append(c.Touched, uint16(h))
-		c.Hits[h] = 1
+	return h
+}
+
+// bump counts one hit of table entry i, saturating at 255.
+func (c *Coverage) bump(i uint32) {
+	if n := c.Hits[i]; n == 0 {
+		c.Touched = append(c.Touched, uint16(i))
+		c.Hits[i] = 1
 	} else if n < 255 {
-		c.Hits[h]++
+		c.Hits[i]++
 	}
+}
+
+func (c *Coverage) hit(site string, pid int) {
+	h := siteHash(site)
+	h = (h ^ h>>16) & (CoverSize - 1)
+	c.bump(h)
 	if c.Names != nil {
 		if _, ok := c.Names[h]; !ok {
 			c.Names[h] = site
@@ -88,12 +147,6 @@ func (c *Coverage) hit(site string, pid int) {
 	if pid >= len(c.prev) {
 		c.prev = append(c.prev, make([]uint32, pid+1-len(c.prev))...)
 	}
-	e := (c.prev[pid]>>1 ^ h) & (CoverSize - 1)
-	if n := c.Hits[e]; n == 0 {
-		c.Touched = append(c.Touched, uint16(e))
-		c.Hits[e] = 1
-	} else if n < 255 {
-		c.Hits[e]++
-	}
+	c.bump((c.prev[pid]>>1 ^ h) & (CoverSize - 1))
 	c.prev[pid] = h
 }

@@ -343,7 +343,7 @@ func (s *System) waitOnPageBit(pfn uint64) {
 // rotated to the tail of its inactive list, then PG_writeback clears and
 // waiters wake.
 func (s *System) EndPageWriteback(pfn uint64) {
-	s.Cover("end_page_writeback")
+	s.CoverPage("end_page_writeback", pfn)
 	p := &s.pages[pfn]
 	if p.PageReclaimFlag() {
 		p.clearFlag(PG_reclaim)

@@ -138,7 +138,7 @@ func (s *System) removeMigrationPtes(old, newpfn uint64) {
 // the cache reference, the swap-cache identity and the NR_FILE_PAGES and
 // NR_SHMEM counts.
 func (s *System) MigratePageMoveMapping(m *AddressSpace, newpfn, pfn uint64, hasBuffers bool, mode MigrateMode, extraCount int32) int {
-	s.Cover("migrate_page_move_mapping")
+	s.CoverPage("migrate_page_move_mapping", newpfn)
 	p, np := &s.pages[pfn], &s.pages[newpfn]
 	expected := 1 + extraCount
 	if m == nil {
@@ -155,17 +155,11 @@ func (s *System) MigratePageMoveMapping(m *AddressSpace, newpfn, pfn uint64, has
 		s.Cover("migrate_page_move_mapping:mapping_refs")
 		return rcEAGAIN
 	}
-	if p.PageSwapCache() {
-		s.Cover("migrate_page_move_mapping:swapcache")
-	} else if p.PageSwapBacked() {
-		s.Cover("migrate_page_move_mapping:shmem")
-	} else {
-		s.Cover("migrate_page_move_mapping:file")
-	}
 	// page_freeze_refs succeeds: the count is what we expected.
 	s.migrateNewpageIdentity(newpfn, pfn)
 	s.GetPage(newpfn) // the cache's reference
 	if p.PageSwapCache() {
+		s.Cover("migrate_page_move_mapping:swapcache")
 		np.setFlag(PG_swapcache)
 		np.private = p.private
 	}
@@ -176,6 +170,7 @@ func (s *System) MigratePageMoveMapping(m *AddressSpace, newpfn, pfn uint64, has
 	oz.__decZoneState(NR_FILE_PAGES)
 	nz.__incZoneState(NR_FILE_PAGES)
 	if !p.PageSwapCache() && p.PageSwapBacked() {
+		s.Cover("migrate_page_move_mapping:shmem_stat")
 		oz.__decZoneState(NR_SHMEM)
 		nz.__incZoneState(NR_SHMEM)
 	}
@@ -309,7 +304,7 @@ func (s *System) fallbackMigratePage(m *AddressSpace, newpfn, pfn uint64, mode M
 // ->migratepage moves it; on failure newpage loses its mapping again, but
 // nothing clears the PG_swapbacked it was given.
 func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode MigrateMode) int {
-	s.Cover("move_to_new_page")
+	s.CoverPage("move_to_new_page", newpfn)
 	p, np := &s.pages[pfn], &s.pages[newpfn]
 	if !s.trylockPage(newpfn) {
 		s.bug("mm/migrate.c", 757)
@@ -335,9 +330,6 @@ func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode Mig
 	}
 	if rc != MIGRATEPAGE_SUCCESS {
 		s.Cover("move_to_new_page:fail")
-		if np.PageSwapBacked() {
-			s.Cover("move_to_new_page:fail_newpage_swapbacked")
-		}
 		np.mapping = 0
 	} else {
 		s.Cover("move_to_new_page:success")
@@ -355,7 +347,7 @@ func (s *System) moveToNewPage(newpfn, pfn uint64, remapSwapcache bool, mode Mig
 // anon_vma, unmap with migration entries, move, and restore the PTEs if
 // the move failed.
 func (s *System) __unmapAndMove(pfn, newpfn uint64, force bool, mode MigrateMode) int {
-	s.Cover("__unmap_and_move")
+	s.CoverPage("__unmap_and_move", pfn)
 	p := &s.pages[pfn]
 	rc := rcEAGAIN
 	remapSwapcache := true
@@ -447,7 +439,7 @@ func (s *System) pageGetAnonVMA(pfn uint64) *AnonVMA {
 // it); the new page goes to the LRU if it holds the data, or — with
 // put_new_page (v3.16-rc1 on) — back to the caller, else it is freed.
 func (s *System) unmapAndMove(getNewPage NewPageFn, putNewPage FreePageFn, private any, pfn uint64, force bool, mode MigrateMode) int {
-	s.Cover("unmap_and_move")
+	s.CoverPage("unmap_and_move", pfn)
 	newpfn, ok := getNewPage(pfn, private)
 	if !ok {
 		return rcENOMEM

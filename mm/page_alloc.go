@@ -81,7 +81,7 @@ func (p *Page) badState(count int32, countReason string, mask uint64, flagsReaso
 // mapcount, no mapping, no references and none of PAGE_FLAGS_CHECK_AT_FREE.
 // It returns true when the page is bad (and must not be freed).
 func (s *System) freePagesCheck(pfn uint64) bool {
-	s.Cover("free_pages_check")
+	s.CoverPage("free_pages_check", pfn)
 	p := &s.pages[pfn]
 	reason, badFlags := p.badState(0, "nonzero _count", PAGE_FLAGS_CHECK_AT_FREE, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
 	if reason != "" {

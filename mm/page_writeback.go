@@ -66,7 +66,7 @@ func (s *System) SetPageDirtyNobuffers(pfn uint64) bool {
 // package supplies through SetPageDirtyOp), clearing PG_reclaim first; a
 // page without a mapping just gets PG_dirty.
 func (s *System) SetPageDirty(pfn uint64) bool {
-	s.Cover("set_page_dirty")
+	s.CoverPage("set_page_dirty", pfn)
 	p := &s.pages[pfn]
 	if m := s.pageMapping(pfn); m != nil {
 		p.clearFlag(PG_reclaim)
@@ -106,7 +106,7 @@ func (s *System) RedirtyPageForWritepage(wbc *WritebackControl, pfn uint64) bool
 // dirty PTE's dirtiness over to the page, and move its dirtiness from
 // PG_dirty to the write about to happen.
 func (s *System) ClearPageDirtyForIO(pfn uint64) bool {
-	s.Cover("clear_page_dirty_for_io")
+	s.CoverPage("clear_page_dirty_for_io", pfn)
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/page-writeback.c", 2295)

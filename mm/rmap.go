@@ -194,7 +194,7 @@ func (s *System) pageAddFileRmap(pfn uint64) {
 // pageRemoveRmap is page_remove_rmap(): one PTE fewer; the last one takes
 // the page out of NR_ANON_PAGES or NR_FILE_MAPPED and clears its mlock.
 func (s *System) pageRemoveRmap(pfn uint64) {
-	s.Cover("page_remove_rmap")
+	s.CoverPage("page_remove_rmap", pfn)
 	p := &s.pages[pfn]
 	anon := p.PageAnon()
 	p.mapcount--
@@ -467,7 +467,7 @@ func (s *System) tryToUnmapOne(pfn uint64, v *VMArea, address uint64, flags int)
 // Model: nonlinear file VMAs are not modeled; exec's temporary stack VMA
 // (invalid_migration_vma) never exists.
 func (s *System) tryToUnmap(pfn uint64, flags int) int {
-	s.Cover("try_to_unmap")
+	s.CoverPage("try_to_unmap", pfn)
 	p := &s.pages[pfn]
 	ret := s.rmapWalk(pfn, func(v *VMArea, address uint64) int {
 		return s.tryToUnmapOne(pfn, v, address, flags)

@@ -498,7 +498,7 @@ func (s *System) isolateLRUPage(pfn uint64) bool {
 // putbackLRUPage is putback_lru_page() (mm/vmscan.c): return an isolated
 // page to the right list and drop the isolation reference.
 func (s *System) putbackLRUPage(pfn uint64) {
-	s.Cover("putback_lru_page")
+	s.CoverPage("putback_lru_page", pfn)
 	p := &s.pages[pfn]
 	wasUnevictable := p.PageUnevictable()
 	s.vmBugOnPage(p.PageLRU(), pfn, "PageLRU(page)", "mm/vmscan.c", 644)

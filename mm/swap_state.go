@@ -134,7 +134,7 @@ func (s *System) __deleteFromSwapCache(pfn uint64) {
 //
 // Model: transparent huge pages are not modeled, so no split is needed.
 func (s *System) addToSwap(pfn uint64) bool {
-	s.Cover("add_to_swap")
+	s.CoverPage("add_to_swap", pfn)
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swap_state.c", 170)
 	s.vmBugOnPage(!p.testFlag(PG_uptodate), pfn, "!PageUptodate(page)", "mm/swap_state.c", 171)

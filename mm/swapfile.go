@@ -507,7 +507,7 @@ func (s *System) reuseSwapPage(pfn uint64) bool {
 //
 // Model: hibernation (pm_suspended_storage) is not modeled.
 func (s *System) tryToFreeSwap(pfn uint64) bool {
-	s.Cover("try_to_free_swap")
+	s.CoverPage("try_to_free_swap", pfn)
 	p := &s.pages[pfn]
 	s.vmBugOnPage(!p.PageLocked(), pfn, "!PageLocked(page)", "mm/swapfile.c", 910)
 	if !p.PageSwapCache() || p.PageWriteback() || s.pageSwapcount(pfn) != 0 {

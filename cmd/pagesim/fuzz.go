@@ -38,6 +38,7 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 	fs.Var(maxMem, "max-mem", "the largest machine a generated program asks for (64M, 128M or 256M)")
 	until := fs.String("until", "", "stop at the first crash whose title matches this regular expression, and print the time it took")
 	noMin := fs.Bool("no-minimize", false, "save crashes without minimizing them")
+	pageState := fs.Bool("page-state", false, "add the generic page-state signal: each page-handling decision point together with the state of its page (docs/fuzzing.md)")
 	execs := fs.Uint64("execs", 0, "stop after this many programs (with --procs 1, a campaign that repeats exactly)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,6 +62,7 @@ func cmdFuzz(args []string, stdout, stderr io.Writer) int {
 		Kernel: *kern, Workdir: *workdir, Duration: *dur, Procs: *procs, Seed: *seed, MaxExecs: *execs,
 		Gen:        fuzz.GenConfig{Calls: *calls, MaxMem: *maxMem.v, MaxSize: fuzz.FuzzConfig.MaxSize, MaxDur: fuzz.FuzzConfig.MaxDur},
 		NoMinimize: *noMin,
+		PageState:  *pageState,
 		Status:     stderr,
 		Terminal:   isTerminal(stderr),
 	}
