@@ -121,14 +121,16 @@ func reclaimerName(flags uint32) string {
 // orphaned page (no mapping) is cleaned only by dropping its buffers; a
 // mapping with no ->writepage has its page activated.
 func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
-	s.Cover("pageout")
+	s.CoverPage("pageout", pfn)
 	p := &s.pages[pfn]
 	if !s.isPageCacheFreeable(pfn) {
+		s.Cover("pageout:not_freeable")
 		return PAGE_KEEP
 	}
 	if m == nil {
 		if p.flags&PAGE_FLAGS_PRIVATE != 0 {
 			if s.tryToFreeBuffers(pfn) {
+				s.Cover("pageout:orphaned")
 				p.clearFlag(PG_dirty)
 				s.logf(klog.KernInfo, "pageout: orphaned page\n")
 				return PAGE_CLEAN
@@ -137,9 +139,11 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 		return PAGE_KEEP
 	}
 	if _, ok := m.Ops.(NoWritepageOp); ok {
+		s.Cover("pageout:no_writepage")
 		return PAGE_ACTIVATE
 	}
 	if !s.mayWriteToQueue(m.BDI) {
+		s.Cover("pageout:congested")
 		return PAGE_KEEP
 	}
 	if s.ClearPageDirtyForIO(pfn) {
@@ -149,16 +153,7 @@ func (s *System) pageout(pfn uint64, m *AddressSpace, sc *scanControl) int {
 			s.hist.add(s, pfn, fmt.Sprintf("pageout: ->writepage from %s by %s pid %d, flags %s",
 				reclaimerName(s.current().Flags), s.current().Comm, s.current().PID, FlagNames(p.flags)))
 		}
-		switch {
-		case p.PageSwapCache() && s.currentIsKswapd():
-			s.Cover("pageout:writepage_swap_kswapd")
-		case p.PageSwapCache():
-			s.Cover("pageout:writepage_swap_direct")
-		case s.currentIsKswapd():
-			s.Cover("pageout:writepage_file_kswapd")
-		default:
-			s.Cover("pageout:writepage_file_direct")
-		}
+		s.Cover("pageout:writepage")
 		res := m.Ops.Writepage(s, pfn, wbc)
 		if res < 0 {
 			// handle_write_error
@@ -202,7 +197,7 @@ func traceReclaimFlags(p *Page) string {
 // Model: workingset shadow entries are not stored (reclaim's refault
 // detection arrives with reclaim); ->freepage is not modeled.
 func (s *System) __removeMapping(m *AddressSpace, pfn uint64, reclaimed bool) bool {
-	s.Cover("__remove_mapping")
+	s.CoverPage("__remove_mapping", pfn)
 	p := &s.pages[pfn]
 	if !p.PageLocked() {
 		s.bug("mm/vmscan.c", 535)
@@ -251,7 +246,7 @@ const (
 // than once or executable, else kept once more; an unmapped file page only
 // referenced through the page cache may be reclaimed if clean.
 func (s *System) pageCheckReferences(pfn uint64, sc *scanControl) int {
-	s.Cover("page_check_references")
+	s.CoverPage("page_check_references", pfn)
 	referencedPtes, vmFlags := s.pageReferenced(pfn, true)
 	p := &s.pages[pfn]
 	referencedPage := p.testClearFlag(PG_referenced)
@@ -403,11 +398,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 				s.Cover("shrink_page_list:dirty_no_writepage")
 				goto keepLocked
 			}
-			if s.currentIsKswapd() {
-				s.Cover("shrink_page_list:pageout_kswapd")
-			} else {
-				s.Cover("shrink_page_list:pageout_direct")
-			}
+			s.Cover("shrink_page_list:pageout")
 			switch s.pageout(pfn, mapping, sc) {
 			case PAGE_KEEP:
 				s.Cover("shrink_page_list:pageout_keep")
@@ -452,11 +443,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 		}
 		p.clearFlag(PG_locked) // __clear_page_locked
 	freeIt:
-		if p.PageSwapBacked() {
-			s.Cover("shrink_page_list:free_swapbacked")
-		} else {
-			s.Cover("shrink_page_list:free_file")
-		}
+		s.Cover("shrink_page_list:free_it")
 		nrReclaimed++
 		if s.hist != nil {
 			s.hist.add(s, pfn, "reclaimed by "+s.current().Comm)
@@ -498,7 +485,7 @@ func (s *System) shrinkPageList(pages []uint64, z *Zone, sc *scanControl, ttuFla
 // mapping, or whose mapping has no ->releasepage, goes to
 // try_to_free_buffers.
 func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
-	s.Cover("try_to_release_page")
+	s.CoverPage("try_to_release_page", pfn)
 	p := &s.pages[pfn]
 	if p.PageWriteback() {
 		return false
@@ -514,7 +501,7 @@ func (s *System) tryToReleasePage(pfn uint64, gfp GFP) bool {
 // __isolateLRUPage is __isolate_lru_page(): 0, or -EINVAL (not on an LRU
 // or unevictable), or -EBUSY (mode excludes it, or it is being freed).
 func (s *System) __isolateLRUPage(pfn uint64, mode int) int {
-	s.Cover("__isolate_lru_page")
+	s.CoverPage("__isolate_lru_page", pfn)
 	p := &s.pages[pfn]
 	if !p.PageLRU() {
 		return -22
