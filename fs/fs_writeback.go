@@ -137,6 +137,7 @@ func (f *FS) wbCheckBackgroundFlush(wb *bdiWriteback) {
 // and write each a chunk at a time until nrPages are done or, for
 // background work, dirty memory is back under the threshold.
 func (f *FS) wbWriteback(wb *bdiWriteback, nrPages int64, kupdate, background bool) {
+	wbStart := f.Sys.Jiffies()
 	for nrPages > 0 {
 		if background && !f.overBgroundThresh() {
 			break
@@ -174,6 +175,7 @@ func (f *FS) wbWriteback(wb *bdiWriteback, nrPages int64, kupdate, background bo
 			}
 			wb.requeueInode(ino, wbc)
 		}
+		f.Sys.WbUpdateBandwidth(wb.sb.BDI, wbStart)
 		if !progress && len(wb.bMoreIO) == 0 {
 			break
 		}
@@ -234,3 +236,7 @@ func (f *FS) WakeupFlusherThreads() {
 		}
 	}
 }
+
+// WritebackInProgress is writeback_in_progress(): BDI_writeback_running,
+// which the worker holds while it runs (bdi_writeback_workfn).
+func (wb *bdiWriteback) WritebackInProgress() bool { return !wb.idle }

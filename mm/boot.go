@@ -70,6 +70,7 @@ func Boot(cfg Config, env Env) (*System, error) {
 	s.setupPerCPUPageset()
 	s.initPerZoneWmarkMin()
 	s.swapSetup()
+	s.pageWritebackInit()
 	return s, nil
 }
 
