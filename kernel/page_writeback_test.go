@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,4 +123,54 @@ func parseU(s string) uint64 {
 		v = v*10 + uint64(c-'0')
 	}
 	return v
+}
+
+// TestDirtyTracepoints checks the text of v3.16's writeback tracepoints
+// (include/trace/events/writeback.h): global_dirty_state from every
+// global_dirty_limits, bdi_dirty_ratelimit from bdi_update_dirty_ratelimit
+// (rates in KiB/s: KBps), and balance_dirty_pages (limits in pages, rates
+// in KiB/s, times in ms), each field in its TP_printk order.
+func TestDirtyTracepoints(t *testing.T) {
+	m := bootTwoDisks(t, 2e6)
+	tr := mm.NewTracer([]string{"balance_dirty_pages", "bdi_dirty_ratelimit", "global_dirty_state"})
+	m.MM.SetTracer(tr)
+	m.Spawn("w", func(p *Process) {
+		if err := p.Sysctl("vm.dirty_bytes", 2<<20); err != nil {
+			t.Error(err)
+		}
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(fd, 0, 8<<20, 1)
+	})
+	finish(t, m)
+	pats := map[string]*regexp.Regexp{
+		"global_dirty_state": regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: global_dirty_state: dirty=\d+ writeback=\d+ unstable=0 bg_thresh=256 thresh=512 limit=\d+ dirtied=\d+ written=\d+$`),
+		"bdi_dirty_ratelimit": regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: bdi_dirty_ratelimit: bdi sda: write_bw=\d+ awrite_bw=\d+ dirty_rate=\d+ dirty_ratelimit=\d+ task_ratelimit=\d+ balanced_dirty_ratelimit=\d+$`),
+		"balance_dirty_pages": regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: balance_dirty_pages: bdi sda: limit=\d+ setpoint=\d+ dirty=\d+ bdi_setpoint=\d+ bdi_dirty=\d+ dirty_ratelimit=\d+ task_ratelimit=\d+ dirtied=\d+ dirtied_pause=\d+ paused=\d+ pause=-?\d+ period=\d+ think=-?\d+$`),
+	}
+	seen := map[string]int{}
+	for _, l := range tr.Lines() {
+		for ev, re := range pats {
+			if strings.Contains(l, " "+ev+": ") {
+				seen[ev]++
+				if !re.MatchString(l) {
+					t.Errorf("%s line not in v3.16's format:\n%s", ev, l)
+				}
+			}
+		}
+	}
+	for ev := range pats {
+		if seen[ev] == 0 {
+			t.Errorf("no %s event", ev)
+		}
+	}
+	// The first bdi_dirty_ratelimit: write_bw starts at INIT_BW, 100 MB/s
+	// = 102400 KiB/s, and dirty_ratelimit moves from there.
+	for _, l := range tr.Lines() {
+		if strings.Contains(l, "bdi_dirty_ratelimit:") {
+			if !strings.Contains(l, "dirty_ratelimit=") || !regexp.MustCompile(`write_bw=\d+ awrite_bw=102400 `).MatchString(l) {
+				t.Errorf("first bdi_dirty_ratelimit: want awrite_bw=102400 (INIT_BW in KiB/s) before any estimate:\n%s", l)
+			}
+			break
+		}
+	}
 }
