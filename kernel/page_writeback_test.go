@@ -143,7 +143,7 @@ func TestDirtyTracepoints(t *testing.T) {
 	})
 	finish(t, m)
 	pats := map[string]*regexp.Regexp{
-		"global_dirty_state": regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: global_dirty_state: dirty=\d+ writeback=\d+ unstable=0 bg_thresh=256 thresh=512 limit=\d+ dirtied=\d+ written=\d+$`),
+		"global_dirty_state":  regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: global_dirty_state: dirty=\d+ writeback=\d+ unstable=0 bg_thresh=256 thresh=512 limit=\d+ dirtied=\d+ written=\d+$`),
 		"bdi_dirty_ratelimit": regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: bdi_dirty_ratelimit: bdi sda: write_bw=\d+ awrite_bw=\d+ dirty_rate=\d+ dirty_ratelimit=\d+ task_ratelimit=\d+ balanced_dirty_ratelimit=\d+$`),
 		"balance_dirty_pages": regexp.MustCompile(`^ +\S+-\d+ +\[\d{3}\] \.\.\.\. +\d+\.\d{6}: balance_dirty_pages: bdi sda: limit=\d+ setpoint=\d+ dirty=\d+ bdi_setpoint=\d+ bdi_dirty=\d+ dirty_ratelimit=\d+ task_ratelimit=\d+ dirtied=\d+ dirtied_pause=\d+ paused=\d+ pause=-?\d+ period=\d+ think=-?\d+$`),
 	}
