@@ -29,6 +29,9 @@ type BlockDevice struct {
 	nrRequests int
 	// Reads and Writes count completed requests.
 	Reads, Writes uint64
+	// Sys, when set (a filesystem's disk), hears of each completed
+	// request: blk_finish_request's laptop_io_completion.
+	Sys *mm.System
 }
 
 // Request directions, as the congestion state is kept.
@@ -65,6 +68,9 @@ func (d *BlockDevice) submit(sync int, done func()) {
 		d.inflight[sync]--
 		if d.inflight[sync] < d.congestionOff() {
 			d.BDI.Congested[sync] = false
+		}
+		if d.Sys != nil {
+			d.Sys.LaptopIOCompletion(d.BDI)
 		}
 		done()
 	})

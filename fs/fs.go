@@ -172,6 +172,7 @@ func (f *FS) Mount(t Type, mountPoint string, sizeBytes uint64, latencyNS int64)
 		return sb, nil
 	}
 	dev := NewBlockDevice("sd"+string(rune('a'+len(f.supers))), latencyNS, f.Sched)
+	dev.Sys = f.Sys
 	sb := &SuperBlock{fs: f, Type: t, MountPoint: mountPoint, Dev: dev, BDI: dev.BDI, nextBlock: 1, nrBlocks: sizeBytes / BlockSize}
 	f.supers = append(f.supers, sb)
 	f.Sys.RegisterBDI(sb.BDI)

@@ -174,3 +174,61 @@ func TestDirtyTracepoints(t *testing.T) {
 		}
 	}
 }
+
+// laptopRun writes 2800 KiB (700 pages) to ext4 with a 4 MiB dirty limit
+// (background threshold 512 pages, freerun ceiling 768) and no periodic
+// writeback, then sleeps; it returns the pages still dirty after 10 s,
+// and after a read from disk and 10 s more.
+func laptopRun(t *testing.T, laptopMode int64) (dirtyAfterWrite, dirtyAfterIO int64) {
+	m := bootTwoDisks(t, 100e3)
+	// Before the flusher first runs: it then never wakes by itself.
+	if err := m.Sysctl("vm.dirty_writeback_centisecs", 0); err != nil {
+		t.Fatal(err)
+	}
+	m.Spawn("w", func(p *Process) {
+		for _, s := range []struct {
+			name  string
+			value int64
+		}{{"vm.dirty_bytes", 4 << 20}, {"vm.laptop_mode", laptopMode}} {
+			if err := p.Sysctl(s.name, s.value); err != nil {
+				t.Error(err)
+			}
+		}
+		old, _ := p.Open("/mnt/xfs/old", true)
+		p.Pwrite(old, 0, mm.PAGE_SIZE, 3)
+		p.Fsync(old, false)
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(fd, 0, 700*mm.PAGE_SIZE, 1)
+		p.Sleep(10e9)
+		dirtyAfterWrite = m.MM.GlobalPageState(mm.NR_FILE_DIRTY)
+		// Disk activity on ext4: drop the cache of a clean page, read it back.
+		p.Fsync(fd, false)
+		p.Pwrite(fd, 0, 700*mm.PAGE_SIZE, 2)
+		p.Sleep(10e9)
+		dirtyAfterIO = m.MM.GlobalPageState(mm.NR_FILE_DIRTY)
+	})
+	finish(t, m)
+	return
+}
+
+// TestLaptopMode checks v3.16's laptop mode (vm.laptop_mode):
+// balance_dirty_pages starts background writeback of its bdi on the way
+// out once dirty pages pass the background threshold, but not in laptop
+// mode (below the freerun ceiling nothing else starts it); and each disk
+// request completed in laptop mode (laptop_io_completion) arms the bdi's
+// laptop_mode_wb_timer, which laptop_mode after the last one writes back
+// every dirty page of the bdi (laptop_mode_timer_fn).
+func TestLaptopMode(t *testing.T) {
+	off, offIO := laptopRun(t, 0)
+	on, onIO := laptopRun(t, 5)
+	t.Logf("dirty pages: laptop_mode off %d then %d, on %d then %d", off, offIO, on, onIO)
+	if off > 512 {
+		t.Errorf("laptop_mode off: %d pages still dirty 10 s after the write; want background writeback down to the 512-page threshold", off)
+	}
+	if on != 700 {
+		t.Errorf("laptop_mode on: %d pages dirty 10 s after writing 700 below the freerun ceiling; want all 700 left dirty (no background writeback started)", on)
+	}
+	if onIO != 0 {
+		t.Errorf("laptop_mode on: %d pages dirty 10 s after disk I/O (fsync); want the laptop_mode timer to write everything back after 5 s", onIO)
+	}
+}

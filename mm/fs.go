@@ -187,6 +187,11 @@ type Flusher interface {
 	// WritebackInProgress is writeback_in_progress(): BDI_writeback_running,
 	// the worker is running (not waiting for work).
 	WritebackInProgress() bool
+	// StartWriteback is bdi_start_writeback(): a work item to write
+	// nrPages pages (WB_SYNC_NONE, range_cyclic).
+	StartWriteback(nrPages int64)
+	// HasDirtyIO is bdi_has_dirty_io().
+	HasDirtyIO() bool
 }
 
 // BackingDevInfo is struct backing_dev_info.

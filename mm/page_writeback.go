@@ -1091,3 +1091,45 @@ func (s *System) ExitDirtyThrottle(t *sim.Task) {
 		s.dirtyThrottleLeaks[t.CPU] += t.NrDirtied
 	}
 }
+
+// LaptopIOCompletion is laptop_io_completion(), which blk_finish_request
+// calls for each completed filesystem request in laptop mode: (re)arm the
+// bdi's laptop_mode_wb_timer laptop_mode jiffies from now.
+//
+// Model: mod_timer is one pending callback per bdi that, firing early
+// because the expiry moved, re-arms itself for the new expiry.
+func (s *System) LaptopIOCompletion(b *BackingDevInfo) {
+	if s.dirty.LaptopMode == 0 || s.sched == nil {
+		return
+	}
+	armed := b.laptopTimerAt != 0
+	b.laptopTimerAt = s.jiffies() + int64(s.dirty.LaptopMode)
+	if !armed {
+		s.armLaptopTimer(b)
+	}
+}
+
+func (s *System) armLaptopTimer(b *BackingDevInfo) {
+	s.sched.At(b.laptopTimerAt*1e9/HZ, func() {
+		if b.laptopTimerAt == 0 {
+			return // del_timer
+		}
+		if s.jiffies() < b.laptopTimerAt {
+			s.armLaptopTimer(b) // mod_timer moved it later
+			return
+		}
+		b.laptopTimerAt = 0
+		s.laptopModeTimerFn(b)
+	})
+}
+
+// laptopModeTimerFn is laptop_mode_timer_fn(): the disk has been idle for
+// laptop_mode since its last request; write back everything dirty on it
+// now (WB_REASON_LAPTOP_TIMER).
+func (s *System) laptopModeTimerFn(b *BackingDevInfo) {
+	s.Cover("laptop_mode_timer_fn")
+	nrPages := s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS)
+	if b.Flusher != nil && b.Flusher.HasDirtyIO() {
+		b.Flusher.StartWriteback(nrPages)
+	}
+}
