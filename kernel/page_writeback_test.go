@@ -35,7 +35,7 @@ func bootTwoDisks(t *testing.T, ext4Latency int64) *Machine {
 // bdi_position_ratio, bdi_max_pause), not by the global dirty count alone.
 // Here ext4 holds 1 MiB of dirty pages, the whole vm.dirty_bytes limit,
 // that no one writes back (periodic writeback is off and no ext4 writer
-// is left; the docs/open-findings hung task of v4.5). A task writing 4 MiB
+// is left; the hung task of hung-dirty-writeback-off.txtar). A task writing 4 MiB
 // to xfs finds global dirty at the hard limit (pos_ratio 0) each time, but
 // its pause is bdi_max_pause of its own bdi's few dirty pages (a jiffy or
 // two), and it leaves the loop once its bdi holds no more than
