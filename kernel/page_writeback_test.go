@@ -232,3 +232,29 @@ func TestLaptopMode(t *testing.T) {
 		t.Errorf("laptop_mode on: %d pages dirty 10 s after disk I/O (fsync); want the laptop_mode timer to write everything back after 5 s", onIO)
 	}
 }
+
+// TestWriteoutCompletionsShare checks v3.16 test_clear_page_writeback: the
+// end of each page's writeback on a bdi that accounts writeback
+// (__bdi_writeout_inc) counts a writeout completion for that bdi, so the
+// bdi that wrote gets the share of the dirty limit (bdi_dirty_limit) and
+// the idle one none.
+func TestWriteoutCompletionsShare(t *testing.T) {
+	m := bootTwoDisks(t, 100e3)
+	m.Spawn("w", func(p *Process) {
+		fd, _ := p.Open("/mnt/xfs/f", true)
+		p.Pwrite(fd, 0, 255*mm.PAGE_SIZE, 1)
+		p.Fsync(fd, false)
+	})
+	finish(t, m)
+	ext4, xfs := m.FS.Supers()[0].BDI, m.FS.Supers()[1].BDI
+	if got := xfs.Stat[mm.BDI_WRITTEN]; got != 255 {
+		t.Errorf("xfs BDI_WRITTEN %d, want 255", got)
+	}
+	// 255 completions of 256 events (the global count starts at 1).
+	if got := m.MM.BdiDirtyLimit(xfs, 1024); got != 1020 {
+		t.Errorf("xfs's share of 1024 pages %d, want 1024*255/256 = 1020", got)
+	}
+	if got := m.MM.BdiDirtyLimit(ext4, 1024); got != 0 {
+		t.Errorf("idle ext4's share of 1024 pages %d, want 0", got)
+	}
+}
