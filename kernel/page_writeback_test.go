@@ -258,3 +258,29 @@ func TestWriteoutCompletionsShare(t *testing.T) {
 		t.Errorf("idle ext4's share of 1024 pages %d, want 0", got)
 	}
 }
+
+// TestDirtyThrottleLeaks checks v3.16's dirty_throttle_leaks: do_exit adds
+// the pages a task dirtied without being throttled for them (nr_dirtied)
+// to its CPU's dirty_throttle_leaks, and balance_dirty_pages_ratelimited
+// charges them to the next task dirtying a page on that CPU, up to its
+// ratelimit.
+func TestDirtyThrottleLeaks(t *testing.T) {
+	m := bootWithDisks(t, sim.RoundRobin, 1)
+	m.Spawn("a", func(p *Process) {
+		p.Task.CPU = 0
+		fd, _ := p.Open("/mnt/ext4/a", true)
+		p.Pwrite(fd, 0, 10*mm.PAGE_SIZE, 1)
+		if p.Task.NrDirtied != 10 {
+			t.Errorf("nr_dirtied %d after 10 pages, want 10", p.Task.NrDirtied)
+		}
+		p.Fork("b", func(c *Process) {
+			c.Task.CPU = 0
+			fd, _ := c.Open("/mnt/ext4/b", true)
+			c.Pwrite(fd, 0, mm.PAGE_SIZE, 2)
+			if c.Task.NrDirtied != 11 {
+				t.Errorf("the next dirtier on the CPU has nr_dirtied %d after its first page, want 1 + the 10 pages a leaked = 11", c.Task.NrDirtied)
+			}
+		})
+	})
+	finish(t, m)
+}
