@@ -147,6 +147,9 @@ func (d *BlockDevice) submit(sync int, done func()) {
 	d.getRequest(sync)
 	d.sched.At(d.busyUntil, func() {
 		done()
+		// blk_finish_request: the bios have ended; laptop mode hears
+		// of the completion before the request is freed.
+		d.sys.LaptopIOCompletion(d.BDI)
 		d.freedRequest(sync)
 	})
 }

@@ -37,6 +37,23 @@ type bdiWriteback struct {
 	task                 *sim.Task
 	// idle: the worker is waiting for work, not writing back.
 	idle bool
+	// works are the queued bdi_start_writeback work items, each a number
+	// of pages to write (the laptop-mode timer queues them).
+	works []int64
+}
+
+// StartWriteback is bdi_start_writeback() (__bdi_start_writeback with
+// range_cyclic): queue a WB_SYNC_NONE work item for nrPages and wake the
+// worker.
+func (wb *bdiWriteback) StartWriteback(nrPages int64) {
+	wb.works = append(wb.works, nrPages)
+	wb.wait.WakeOne()
+}
+
+// HasDirtyIO is wb_has_dirty_io() (bdi_has_dirty_io): an inode on
+// b_dirty, b_io or b_more_io.
+func (wb *bdiWriteback) HasDirtyIO() bool {
+	return len(wb.bDirty) > 0 || len(wb.bIO) > 0 || len(wb.bMoreIO) > 0
 }
 
 // FlushersIdle reports whether every writeback worker is waiting for work,
@@ -87,7 +104,10 @@ func (f *FS) startFlusher(sb *SuperBlock) {
 			// dirty_writeback_centisecs is nonzero: 0 turns it off, and
 			// the worker then runs only when woken.
 			wb.idle = true
-			if interval := int64(f.Sys.Dirty().DirtyWritebackCentisecs) * 1e7; interval > 0 {
+			if len(wb.works) > 0 {
+				// A work item queued while the worker ran: it runs
+				// again at once, as the work_list is not empty.
+			} else if interval := int64(f.Sys.Dirty().DirtyWritebackCentisecs) * 1e7; interval > 0 {
 				t.WaitTimeout(&wb.wait, interval)
 			} else {
 				t.Wait(&wb.wait)
@@ -98,9 +118,15 @@ func (f *FS) startFlusher(sb *SuperBlock) {
 	})
 }
 
-// wbDoWriteback is wb_do_writeback(): kupdate-style old data flush, then
-// background writeback while over the threshold.
+// wbDoWriteback is wb_do_writeback(): the queued work items, then
+// kupdate-style old data flush, then background writeback while over the
+// threshold.
 func (f *FS) wbDoWriteback(wb *bdiWriteback) {
+	for len(wb.works) > 0 { // get_next_work_item
+		n := wb.works[0]
+		wb.works = wb.works[1:]
+		f.wbWriteback(wb, n, false, false)
+	}
 	f.wbCheckOldDataFlush(wb)
 	f.wbCheckBackgroundFlush(wb)
 }
@@ -137,6 +163,7 @@ func (f *FS) wbCheckBackgroundFlush(wb *bdiWriteback) {
 // and write each a chunk at a time until nrPages are done or, for
 // background work, dirty memory is back under the threshold.
 func (f *FS) wbWriteback(wb *bdiWriteback, nrPages int64, kupdate, background bool) {
+	wbStart := f.Sys.Jiffies()
 	for nrPages > 0 {
 		if background && !f.overBgroundThresh() {
 			break
@@ -174,6 +201,7 @@ func (f *FS) wbWriteback(wb *bdiWriteback, nrPages int64, kupdate, background bo
 			}
 			wb.requeueInode(ino, wbc)
 		}
+		f.Sys.WbUpdateBandwidth(wb.sb.BDI, wbStart)
 		if !progress && len(wb.bMoreIO) == 0 {
 			break
 		}
@@ -234,3 +262,7 @@ func (f *FS) WakeupFlusherThreads() {
 		}
 	}
 }
+
+// WritebackInProgress is writeback_in_progress(): BDI_writeback_running,
+// which the worker holds while it runs (bdi_writeback_workfn).
+func (wb *bdiWriteback) WritebackInProgress() bool { return !wb.idle }

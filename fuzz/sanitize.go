@@ -45,9 +45,15 @@ func Sanitize(p *prog.Program) *prog.Program {
 
 // sanitizeSysctl keeps a vm sysctl out of the settings that make the
 // machine crawl by design: dirty limits of a few pages (vm.dirty_bytes may
-// be 8192) throttle every writer to a page per pause, so a task waiting
-// for a file's i_mutex behind one is blocked for minutes and khungtaskd
-// reports it, rightly. Values the kernel refuses stay (they are EINVAL).
+// be 8192, vm.dirty_ratio 0) keep global dirty pages at the hard limit, so
+// every dirtier is paused in balance_dirty_pages every page or so. With
+// the model's global-only throttling that once meant 200 ms a page and
+// hung tasks behind i_mutex; with v3.16's per-bdi throttling a writer to
+// a fast disk is paused a jiffy a page, but a write fault on a shared
+// file mapping can still pause while the flusher cleans and write-protects
+// the page again, over and over (a 60 s v4.5 campaign without this limit
+// found that with vm.dirty_ratio=0). Values the kernel refuses stay (they
+// are EINVAL).
 func sanitizeSysctl(name string, v int64, mem uint64) int64 {
 	if mem == 0 {
 		mem = 1 << 30

@@ -155,6 +155,7 @@ func (p *Process) Exit() {
 	p.mapped = nil
 	p.m.MM.UnregisterProcess(p.Task)
 	p.m.MM.FreeThreadInfo(p.stack)
+	p.m.MM.ExitDirtyThrottle(p.Task)
 }
 
 // EINTR is what a call returns once the process has been killed.

@@ -291,6 +291,7 @@ var sysctls = []SysctlInfo{
 	{"vm.dirty_expire_centisecs", 0, intMax, "age at which dirty data is written back"},
 	{"vm.dirty_ratio", 0, 100, "dirty throttling threshold, percent of dirtyable memory (clears dirty_bytes)"},
 	{"vm.dirty_writeback_centisecs", 0, intMax, "flusher wakeup interval"},
+	{"vm.laptop_mode", 0, intMax / mm.HZ, "laptop mode: seconds after disk I/O to write back everything (0: off)"},
 	{"vm.min_free_kbytes", 0, intMax, "the min watermark, summed over zones"},
 	{"vm.swappiness", 0, 100, "how readily reclaim swaps anonymous pages"},
 }
@@ -314,7 +315,8 @@ func LookupSysctl(name string) (SysctlInfo, bool) {
 // as do the two background settings.
 //
 // Model: v3.16 accepts a negative vm.dirty_writeback_centisecs
-// (proc_dointvec, no minimum); here it is EINVAL.
+// (proc_dointvec, no minimum) and vm.laptop_mode (proc_dointvec_jiffies);
+// here they are EINVAL.
 func (m *Machine) Sysctl(name string, value int64) error {
 	info, ok := LookupSysctl(name)
 	if !ok {
@@ -332,11 +334,21 @@ func (m *Machine) Sysctl(name string, value int64) error {
 		d.DirtyBackgroundRatio = int(value)
 		d.DirtyBackgroundBytes = 0
 	case "vm.dirty_bytes":
+		old := d.DirtyBytes
 		d.DirtyBytes = uint64(value)
-		d.DirtyRatio = 0
+		if d.DirtyBytes != old { // dirty_bytes_handler
+			m.MM.WritebackSetRatelimit()
+			d.DirtyRatio = 0
+		}
 	case "vm.dirty_ratio":
+		old := d.DirtyRatio
 		d.DirtyRatio = int(value)
-		d.DirtyBytes = 0
+		if d.DirtyRatio != old { // dirty_ratio_handler
+			m.MM.WritebackSetRatelimit()
+			d.DirtyBytes = 0
+		}
+	case "vm.laptop_mode":
+		d.LaptopMode = int(value) * mm.HZ // proc_dointvec_jiffies
 	case "vm.dirty_expire_centisecs":
 		d.DirtyExpireCentisecs = int(value)
 	case "vm.dirty_writeback_centisecs":

@@ -71,6 +71,7 @@ func Boot(cfg Config, env Env) (*System, error) {
 	s.bufferInit()
 	s.initPerZoneWmarkMin()
 	s.swapSetup()
+	s.pageWritebackInit()
 	return s, nil
 }
 

@@ -190,6 +190,14 @@ const (
 type Flusher interface {
 	// StartBackgroundWriteback is bdi_start_background_writeback().
 	StartBackgroundWriteback()
+	// WritebackInProgress is writeback_in_progress(): BDI_writeback_running,
+	// the worker is running (not waiting for work).
+	WritebackInProgress() bool
+	// StartWriteback is bdi_start_writeback(): a work item to write
+	// nrPages pages (WB_SYNC_NONE, range_cyclic).
+	StartWriteback(nrPages int64)
+	// HasDirtyIO is bdi_has_dirty_io().
+	HasDirtyIO() bool
 }
 
 // BackingDevInfo is struct backing_dev_info.
@@ -204,6 +212,27 @@ type BackingDevInfo struct {
 	Stat      [NR_BDI_STAT_ITEMS]int64
 	// Flusher is set by the writeback code for this device.
 	Flusher Flusher
+
+	// The dirty-throttling state of mm/page-writeback.c, set up by
+	// bdi_init (RegisterBDI): bandwidth estimates and ratelimits in pages
+	// per second, the stamps they were last updated at (jiffies and the
+	// BDI_DIRTIED/BDI_WRITTEN counts then), and the share of writeout
+	// completions that sets the bdi's part of the dirty limit.
+	bwTimeStamp            int64
+	dirtiedStamp           int64
+	writtenStamp           int64
+	writeBandwidth         uint64
+	avgWriteBandwidth      uint64
+	dirtyRatelimit         uint64
+	balancedDirtyRatelimit uint64
+	completions            fpropLocal
+	minRatio, maxRatio     uint64
+	maxPropFrac            int64
+	dirtyExceeded          bool
+	// laptopTimerAt is when laptop_mode_wb_timer fires (0: not armed);
+	// laptopTimerGen tells a stale timer callback from the armed one.
+	laptopTimerAt  int64
+	laptopTimerGen uint64
 }
 
 // mappingSetError is mapping_set_error(): a write error is kept for the

@@ -2,7 +2,11 @@
 
 package mm
 
-import "pagesim/sim"
+import (
+	"math/bits"
+
+	"pagesim/sim"
+)
 
 // mm/page-writeback.c: dirtying pages, the writeback flags and their
 // counters, write_cache_pages, and the dirty limits.
@@ -29,7 +33,8 @@ func (s *System) accountPageDirtied(pfn uint64, m *AddressSpace) {
 		z.__incZoneState(NR_DIRTIED)
 		m.BDI.Stat[BDI_RECLAIMABLE]++
 		m.BDI.Stat[BDI_DIRTIED]++
-		s.bdpRatelimits++
+		s.current().NrDirtied++
+		s.bdpRatelimits[s.smpProcessorID()]++
 	}
 }
 
@@ -85,9 +90,11 @@ func (s *System) SetPageDirty(pfn uint64) bool {
 func (s *System) setPageDirty(pfn uint64) bool { return s.SetPageDirty(pfn) }
 
 // accountPageRedirty is account_page_redirty(): a page dirtied again
-// without having been written does not count as newly dirtied.
+// without having been written does not count as newly dirtied, neither
+// for the counters nor for the task's nr_dirtied.
 func (s *System) accountPageRedirty(pfn uint64) {
 	if m := s.pageMapping(pfn); m != nil && m.mappingCapAccountDirty() {
+		s.current().NrDirtied--
 		s.pfnZone(pfn).modZonePageState(NR_DIRTIED, -1)
 		m.BDI.Stat[BDI_DIRTIED]--
 	}
@@ -177,7 +184,7 @@ func (s *System) testClearPageWriteback(pfn uint64) bool {
 			m.tree.TagClear(s.pageIndex(pfn), PAGECACHE_TAG_WRITEBACK)
 			if m.BDI.bdiCapAccountWriteback() {
 				m.BDI.Stat[BDI_WRITEBACK]--
-				m.BDI.Stat[BDI_WRITTEN]++
+				s.__bdiWriteoutInc(m.BDI)
 			}
 		}
 	} else {
@@ -426,6 +433,8 @@ func (s *System) globalDirtyableMemory() uint64 {
 
 // GlobalDirtyLimits is global_dirty_limits(): the background and hard
 // thresholds in pages, raised by a quarter for PF_LESS_THROTTLE tasks.
+//
+// Model: no task is a realtime task, which would get the same quarter.
 func (s *System) GlobalDirtyLimits() (background, dirty uint64) {
 	s.Cover("global_dirty_limits")
 	available := s.globalDirtyableMemory()
@@ -445,6 +454,9 @@ func (s *System) GlobalDirtyLimits() (background, dirty uint64) {
 	if s.current().Flags&sim.PF_LESS_THROTTLE != 0 {
 		background += background / 4
 		dirty += dirty / 4
+	}
+	if s.tracer != nil {
+		s.traceGlobalDirtyState(background, dirty)
 	}
 	return background, dirty
 }
@@ -481,36 +493,643 @@ func (z *Zone) zoneDirtyOk() bool {
 	return uint64(z.zonePageState(NR_FILE_DIRTY)+z.zonePageState(NR_UNSTABLE_NFS)+z.zonePageState(NR_WRITEBACK)) <= limit
 }
 
-// BalanceDirtyPagesRatelimited is balance_dirty_pages_ratelimited(): every
-// so many dirtied pages, check the limits: above the background threshold
-// wake the flusher; above the hard limit the dirtier sleeps while writeback
-// catches up.
+// Dirty throttling constants of mm/page-writeback.c and
+// mm/backing-dev.c, in jiffies and pages.
+const (
+	// MAX_PAUSE: sleep at most 200 ms at a time in balance_dirty_pages.
+	MAX_PAUSE = HZ / 5
+	// DIRTY_POLL_THRESH: keep a task's balance_dirty_pages calls at
+	// least this many pages (128 KiB) apart where possible.
+	DIRTY_POLL_THRESH = 128 >> (PAGE_SHIFT - 10)
+	// BANDWIDTH_INTERVAL: estimate the write bandwidth every 200 ms.
+	BANDWIDTH_INTERVAL   = HZ / 5
+	RATELIMIT_CALC_SHIFT = 10
+	// VM_COMPLETIONS_PERIOD_LEN: the writeout fractions halve every 3 s.
+	VM_COMPLETIONS_PERIOD_LEN = 3 * HZ
+	// INIT_BW is a new bdi's bandwidth: 100 MB/s, in pages per second.
+	INIT_BW = 100 << (20 - PAGE_SHIFT)
+)
+
+// ilog2 is ilog2() of a run-time value: fls64(n)-1, -1 for 0.
+func ilog2(n uint64) int64 { return int64(bits.Len64(n)) - 1 }
+
+// roundupPowOfTwo is roundup_pow_of_two().
+func roundupPowOfTwo(n uint64) uint64 { return 1 << bits.Len64(n-1) }
+
+// pageWritebackInit is page_writeback_init(): ratelimit_pages from the
+// dirty limit, and the writeout proportions. The per-CPU counters are
+// allocated here.
+func (s *System) pageWritebackInit() {
+	s.bdpRatelimits = make([]int, s.NrCPUs())
+	s.dirtyThrottleLeaks = make([]int, s.NrCPUs())
+	s.WritebackSetRatelimit()
+	s.writeoutCompletions.fpropGlobalInit()
+}
+
+// WritebackSetRatelimit is writeback_set_ratelimit(), which the
+// vm.dirty_ratio and vm.dirty_bytes handlers call when the value changes:
+// global_dirty_limit restarts at the new threshold, and each CPU looks at
+// the limits every 1/32 of a CPU's share of it (16 pages at least).
+func (s *System) WritebackSetRatelimit() {
+	_, dirty := s.GlobalDirtyLimits()
+	s.globalDirtyLimit = dirty
+	s.ratelimitPages = int(dirty / uint64(s.NrCPUs()*32))
+	if s.ratelimitPages < 16 {
+		s.ratelimitPages = 16
+	}
+}
+
+// bdiInit is the dirty-throttling part of bdi_init() (mm/backing-dev.c):
+// 100 MB/s until measured, no min_ratio, max_ratio 100%.
+func (s *System) bdiInit(b *BackingDevInfo) {
+	b.minRatio = 0
+	b.maxRatio = 100
+	b.maxPropFrac = FPROP_FRAC_BASE
+	b.bwTimeStamp = s.jiffies()
+	b.dirtiedStamp, b.writtenStamp = 0, 0
+	b.balancedDirtyRatelimit = INIT_BW
+	b.dirtyRatelimit = INIT_BW
+	b.writeBandwidth = INIT_BW
+	b.avgWriteBandwidth = INIT_BW
+	b.completions = fpropLocal{}
+}
+
+// bdiStatError is bdi_stat_error(): how far a per-CPU BDI counter read
+// may be off, nr_cpu_ids * BDI_STAT_BATCH with BDI_STAT_BATCH =
+// 8*(1+ilog2(nr_cpu_ids)). balance_dirty_pages compares against it.
+func (s *System) bdiStatError() uint64 {
+	n := uint64(s.NrCPUs())
+	return n * 8 * uint64(1+ilog2(n))
+}
+
+// wpNextTime is wp_next_time(): a period later, never 0.
+func wpNextTime(cur int64) int64 {
+	cur += VM_COMPLETIONS_PERIOD_LEN
+	if cur == 0 {
+		return 1
+	}
+	return cur
+}
+
+// __bdiWriteoutInc is __bdi_writeout_inc(), from test_clear_page_writeback
+// for a bdi that accounts writeback: BDI_WRITTEN, and the bdi's share of
+// writeout completions (up to max_ratio); the first completion after the
+// aging stopped starts the period timer.
+func (s *System) __bdiWriteoutInc(b *BackingDevInfo) {
+	b.Stat[BDI_WRITTEN]++
+	b.completions.__fpropIncPercpuMax(&s.writeoutCompletions, b.maxPropFrac)
+	if s.writeoutPeriodTime == 0 {
+		s.writeoutPeriodTime = wpNextTime(s.jiffies())
+		s.modWriteoutPeriodTimer()
+	}
+}
+
+// modWriteoutPeriodTimer is mod_timer(&writeout_period_timer,
+// writeout_period_time).
 //
-// Model: v3.16's balance_dirty_pages steers each task's dirtying rate from
-// the bdi's measured write bandwidth (pos_ratio, task_ratelimit). The model
-// keeps the thresholds and the flusher wake-up but throttles simply: above
-// the hard limit the task sleeps in 200 ms steps (MAX_PAUSE) until dirty
-// and writeback pages fall below the midpoint of the two thresholds, the
-// "freerun" boundary.
+// Model: the timer is deferrable in v3.16 (it may fire late on an idle
+// CPU; writeout_period then counts the periods it missed); here it fires
+// on time. Without a scheduler (mm driven directly) it never fires.
+func (s *System) modWriteoutPeriodTimer() {
+	if s.sched == nil {
+		return
+	}
+	when := s.writeoutPeriodTime
+	s.sched.At(when*1e9/HZ, func() {
+		if s.writeoutPeriodTime == when {
+			s.writeoutPeriod()
+		}
+	})
+}
+
+// writeoutPeriod is writeout_period(), the timer: start a new period
+// (counting any missed), or stop once aging has zeroed every fraction.
+func (s *System) writeoutPeriod() {
+	miss := (s.jiffies() - s.writeoutPeriodTime) / VM_COMPLETIONS_PERIOD_LEN
+	if s.writeoutCompletions.fpropNewPeriod(int(miss + 1)) {
+		s.writeoutPeriodTime = wpNextTime(s.writeoutPeriodTime + miss*VM_COMPLETIONS_PERIOD_LEN)
+		s.modWriteoutPeriodTimer()
+	} else {
+		s.writeoutPeriodTime = 0
+	}
+}
+
+// bdiWriteoutFraction is bdi_writeout_fraction().
+func (s *System) bdiWriteoutFraction(b *BackingDevInfo) (num, den int64) {
+	return b.completions.fpropFractionPercpu(&s.writeoutCompletions)
+}
+
+// BdiSetMinRatio is bdi_set_min_ratio() (/sys/class/bdi/*/min_ratio): the
+// bdis' min_ratios together stay below 100%.
+func (s *System) BdiSetMinRatio(b *BackingDevInfo, minRatio uint64) error {
+	if minRatio > b.maxRatio {
+		return errorString("EINVAL")
+	}
+	d := minRatio - b.minRatio // unsigned, as the kernel's: wraps when lowering
+	if s.bdiMinRatio+d < 100 {
+		s.bdiMinRatio += d
+		b.minRatio += d
+		return nil
+	}
+	return errorString("EINVAL")
+}
+
+// BdiSetMaxRatio is bdi_set_max_ratio() (/sys/class/bdi/*/max_ratio).
+func (s *System) BdiSetMaxRatio(b *BackingDevInfo, maxRatio uint64) error {
+	if maxRatio > 100 || b.minRatio > maxRatio {
+		return errorString("EINVAL")
+	}
+	b.maxRatio = maxRatio
+	b.maxPropFrac = int64(FPROP_FRAC_BASE * maxRatio / 100)
+	return nil
+}
+
+// dirtyFreerunCeiling is dirty_freerun_ceiling(): below the midpoint of
+// the two thresholds tasks dirty freely.
+func dirtyFreerunCeiling(thresh, bgThresh uint64) uint64 { return (thresh + bgThresh) / 2 }
+
+// hardDirtyLimit is hard_dirty_limit().
+func (s *System) hardDirtyLimit(thresh uint64) uint64 { return max(thresh, s.globalDirtyLimit) }
+
+// BdiDirtyLimit is bdi_dirty_limit(): the bdi's share of the dirty
+// threshold dirty, from its share of recent writeout completions, within
+// its min_ratio and max_ratio.
+func (s *System) BdiDirtyLimit(b *BackingDevInfo, dirty uint64) uint64 {
+	num, den := s.bdiWriteoutFraction(b)
+	bdiDirty := dirty * (100 - s.bdiMinRatio) / 100
+	bdiDirty *= uint64(num)
+	bdiDirty /= uint64(den)
+	bdiDirty += dirty * b.minRatio / 100
+	if bdiDirty > dirty*b.maxRatio/100 {
+		bdiDirty = dirty * b.maxRatio / 100
+	}
+	return bdiDirty
+}
+
+// posRatioPolynom is pos_ratio_polynom(): 1 + ((setpoint-dirty) /
+// (limit-setpoint))^3 in RATELIMIT_CALC_SHIFT fixed point, within [0, 2].
+func posRatioPolynom(setpoint, dirty, limit uint64) int64 {
+	x := ((int64(setpoint) - int64(dirty)) << RATELIMIT_CALC_SHIFT) / int64(limit-setpoint+1)
+	posRatio := x
+	posRatio = posRatio * x >> RATELIMIT_CALC_SHIFT
+	posRatio = posRatio * x >> RATELIMIT_CALC_SHIFT
+	posRatio += 1 << RATELIMIT_CALC_SHIFT
+	return min(max(posRatio, 0), 2<<RATELIMIT_CALC_SHIFT)
+}
+
+// bdiPositionRatio is bdi_position_ratio(): how much faster or slower than
+// the bdi's dirty_ratelimit a task may dirty, given where global dirty
+// pages stand against the global setpoint and where the bdi's stand
+// against its share of it (never below 1/4 for the bdi part, and scaled up
+// while the bdi holds less than half its threshold).
+//
+// Model: BDI_CAP_STRICTLIMIT (FUSE only) is not modeled; no bdi has it.
+func (s *System) bdiPositionRatio(b *BackingDevInfo, thresh, bgThresh, dirty, bdiThresh, bdiDirty uint64) uint64 {
+	writeBw := b.avgWriteBandwidth
+	freerun := dirtyFreerunCeiling(thresh, bgThresh)
+	limit := s.hardDirtyLimit(thresh)
+	if dirty >= limit {
+		return 0
+	}
+	setpoint := (freerun + limit) / 2
+	posRatio := uint64(posRatioPolynom(setpoint, dirty, limit))
+
+	if bdiThresh > thresh {
+		bdiThresh = thresh
+	}
+	bdiThresh = max(bdiThresh, (limit-dirty)/8)
+	x := (bdiThresh << 16) / (thresh + 1)
+	bdiSetpoint := setpoint * x >> 16
+	span := (thresh - bdiThresh + 8*writeBw) * x >> 16
+	xIntercept := bdiSetpoint + span
+	if bdiDirty < xIntercept-span/4 {
+		posRatio = posRatio * (xIntercept - bdiDirty) / (xIntercept - bdiSetpoint + 1)
+	} else {
+		posRatio /= 4
+	}
+
+	xIntercept = bdiThresh / 2
+	if bdiDirty < xIntercept {
+		if bdiDirty > xIntercept/8 {
+			posRatio = posRatio * xIntercept / bdiDirty
+		} else {
+			posRatio *= 8
+		}
+	}
+	return posRatio
+}
+
+// bdiUpdateWriteBandwidth is bdi_update_write_bandwidth(): the pages
+// written since the last estimate, averaged over a 3 s (4096-jiffy)
+// window, and a smoother average that only follows a steady change.
+func (s *System) bdiUpdateWriteBandwidth(b *BackingDevInfo, elapsed uint64, written int64) {
+	const period = 4096 // roundup_pow_of_two(3 * HZ)
+	avg := b.avgWriteBandwidth
+	old := b.writeBandwidth
+	bw := uint64(written-b.writtenStamp) * HZ
+	if elapsed > period {
+		bw /= elapsed
+		avg = bw
+	} else {
+		bw += b.writeBandwidth * (period - elapsed)
+		bw >>= 12 // ilog2(period)
+		if avg > old && old >= bw {
+			avg -= (avg - old) >> 3
+		}
+		if avg < old && old <= bw {
+			avg += (old - avg) >> 3
+		}
+	}
+	b.writeBandwidth = bw
+	b.avgWriteBandwidth = avg
+}
+
+// updateDirtyLimit is update_dirty_limit(): global_dirty_limit follows a
+// rising threshold at once and a falling one slowly (1/32 of the gap per
+// update), not below the dirty pages there are.
+func (s *System) updateDirtyLimit(thresh, dirty uint64) {
+	limit := s.globalDirtyLimit
+	if limit < thresh {
+		s.globalDirtyLimit = thresh
+		return
+	}
+	thresh = max(thresh, dirty)
+	if limit > thresh {
+		s.globalDirtyLimit = limit - (limit-thresh)>>5
+	}
+}
+
+// globalUpdateBandwidth is global_update_bandwidth(): update the global
+// dirty limit at most every BANDWIDTH_INTERVAL.
+func (s *System) globalUpdateBandwidth(thresh, dirty uint64, now int64) {
+	if now < s.dirtyUpdateTime+BANDWIDTH_INTERVAL {
+		return
+	}
+	s.updateDirtyLimit(thresh, dirty)
+	s.dirtyUpdateTime = now
+}
+
+// bdiUpdateDirtyRatelimit is bdi_update_dirty_ratelimit(): move the bdi's
+// dirty_ratelimit towards the rate that would balance dirtying with the
+// write bandwidth (balanced_dirty_ratelimit), in steps that shrink as it
+// gets near, and only in the direction the dirty position also asks for.
+func (s *System) bdiUpdateDirtyRatelimit(b *BackingDevInfo, thresh, bgThresh, dirty, bdiThresh, bdiDirty uint64, dirtied int64, elapsed uint64) {
+	freerun := dirtyFreerunCeiling(thresh, bgThresh)
+	limit := s.hardDirtyLimit(thresh)
+	setpoint := (freerun + limit) / 2
+	writeBw := b.avgWriteBandwidth
+	dirtyRatelimit := b.dirtyRatelimit
+
+	dirtyRate := uint64(dirtied-b.dirtiedStamp) * HZ / elapsed
+	posRatio := s.bdiPositionRatio(b, thresh, bgThresh, dirty, bdiThresh, bdiDirty)
+	taskRatelimit := dirtyRatelimit * posRatio >> RATELIMIT_CALC_SHIFT
+	taskRatelimit++
+	balanced := taskRatelimit * writeBw / (dirtyRate | 1)
+	if balanced > writeBw {
+		balanced = writeBw
+	}
+
+	var step uint64
+	if dirty < setpoint {
+		x := min(b.balancedDirtyRatelimit, balanced, taskRatelimit)
+		if dirtyRatelimit < x {
+			step = x - dirtyRatelimit
+		}
+	} else {
+		x := max(b.balancedDirtyRatelimit, balanced, taskRatelimit)
+		if dirtyRatelimit > x {
+			step = dirtyRatelimit - x
+		}
+	}
+	// An unsigned long shifted by a variable count: x86's shr uses the
+	// count modulo 64.
+	step >>= (dirtyRatelimit / (2*step + 1)) & 63
+	step = (step + 7) / 8
+	if dirtyRatelimit < balanced {
+		dirtyRatelimit += step
+	} else {
+		dirtyRatelimit -= step
+	}
+	b.dirtyRatelimit = max(dirtyRatelimit, 1)
+	b.balancedDirtyRatelimit = balanced
+	if s.tracer != nil {
+		s.traceBdiDirtyRatelimit(b, dirtyRate, taskRatelimit)
+	}
+}
+
+// __bdiUpdateBandwidth is __bdi_update_bandwidth(): at most every
+// BANDWIDTH_INTERVAL, update the global limit and the bdi's ratelimit (when
+// called from balance_dirty_pages, thresh != 0) and its write bandwidth;
+// after a long idle gap only take new stamps.
+func (s *System) __bdiUpdateBandwidth(b *BackingDevInfo, thresh, bgThresh, dirty, bdiThresh, bdiDirty uint64, startTime int64) {
+	now := s.jiffies()
+	elapsed := now - b.bwTimeStamp
+	if elapsed < BANDWIDTH_INTERVAL {
+		return
+	}
+	dirtied := b.Stat[BDI_DIRTIED]
+	written := b.Stat[BDI_WRITTEN]
+	if !(elapsed > HZ && b.bwTimeStamp < startTime) {
+		if thresh != 0 {
+			s.globalUpdateBandwidth(thresh, dirty, now)
+			s.bdiUpdateDirtyRatelimit(b, thresh, bgThresh, dirty, bdiThresh, bdiDirty, dirtied, uint64(elapsed))
+		}
+		s.bdiUpdateWriteBandwidth(b, uint64(elapsed), written)
+	}
+	b.dirtiedStamp = dirtied
+	b.writtenStamp = written
+	b.bwTimeStamp = now
+}
+
+// WbUpdateBandwidth is fs/fs-writeback.c's wb_update_bandwidth(): the
+// flusher's bandwidth update after writing, __bdi_update_bandwidth with
+// no thresholds.
+func (s *System) WbUpdateBandwidth(b *BackingDevInfo, startTime int64) {
+	s.__bdiUpdateBandwidth(b, 0, 0, 0, 0, 0, startTime)
+}
+
+// Jiffies is the jiffies counter (HZ=1000) of the virtual clock.
+func (s *System) Jiffies() int64 { return s.jiffies() }
+
+// bdiUpdateBandwidth is bdi_update_bandwidth().
+func (s *System) bdiUpdateBandwidth(b *BackingDevInfo, thresh, bgThresh, dirty, bdiThresh, bdiDirty uint64, startTime int64) {
+	if s.jiffies() <= b.bwTimeStamp+BANDWIDTH_INTERVAL {
+		return
+	}
+	s.__bdiUpdateBandwidth(b, thresh, bgThresh, dirty, bdiThresh, bdiDirty, startTime)
+}
+
+// dirtyPollInterval is dirty_poll_interval(): below the freerun ceiling a
+// task next looks after about sqrt(thresh - dirty) pages, a power of two.
+func dirtyPollInterval(dirty, thresh uint64) int {
+	if thresh > dirty {
+		return 1 << (ilog2(thresh-dirty) >> 1)
+	}
+	return 1
+}
+
+// bdiMaxPause is bdi_max_pause(): long enough to write what the bdi holds
+// dirty at its bandwidth (pages per 128 jiffies), at most MAX_PAUSE.
+func bdiMaxPause(b *BackingDevInfo, bdiDirty uint64) int64 {
+	bw := b.avgWriteBandwidth
+	t := bdiDirty / (1 + bw/128) // roundup_pow_of_two(1 + HZ/8)
+	t++
+	return int64(min(t, MAX_PAUSE))
+}
+
+// bdiMinPause is bdi_min_pause(): the shortest pause worth taking (about
+// 10 ms, more when the bdi writes much faster than tasks dirty), and, as
+// nrDirtiedPause, how many pages the task may dirty before the next call,
+// at least DIRTY_POLL_THRESH where max_pause allows.
+func bdiMinPause(b *BackingDevInfo, maxPause int64, taskRatelimit, dirtyRatelimit uint64) (minPause int64, nrDirtiedPause int) {
+	hi := ilog2(b.avgWriteBandwidth)
+	lo := ilog2(b.dirtyRatelimit)
+	t := int64(max(1, HZ/100))
+	if hi > lo {
+		t += (hi - lo) * (10 * HZ) / 1024
+	}
+	t = min(t, 1+maxPause/2)
+	pages := int64(dirtyRatelimit * uint64(t) / 1024) // roundup_pow_of_two(HZ)
+	if pages < DIRTY_POLL_THRESH {
+		t = maxPause
+		pages = int64(dirtyRatelimit * uint64(t) / 1024)
+		if pages > DIRTY_POLL_THRESH {
+			pages = DIRTY_POLL_THRESH
+			t = int64(HZ * DIRTY_POLL_THRESH / dirtyRatelimit)
+		}
+	}
+	pause := int64(uint64(HZ*pages) / (taskRatelimit + 1))
+	if pause > maxPause {
+		t = maxPause
+		pages = int64(taskRatelimit * uint64(t) / 1024)
+	}
+	nrDirtiedPause = int(int32(pages))
+	if pages >= DIRTY_POLL_THRESH {
+		return 1 + t/2, nrDirtiedPause
+	}
+	return t, nrDirtiedPause
+}
+
+// bdiDirtyLimits is bdi_dirty_limits(): the bdi's threshold, background
+// threshold (when wanted) and dirty pages (reclaimable and under
+// writeback).
+//
+// Model: BDI counters are exact, so the kernel's choice between
+// bdi_stat and bdi_stat_sum (by bdi_stat_error) reads the same.
+func (s *System) bdiDirtyLimits(b *BackingDevInfo, dirtyThresh, backgroundThresh uint64) (bdiDirty, bdiThresh, bdiBgThresh uint64) {
+	bdiThresh = s.BdiDirtyLimit(b, dirtyThresh)
+	if dirtyThresh != 0 {
+		bdiBgThresh = bdiThresh * backgroundThresh / dirtyThresh
+	}
+	bdiDirty = uint64(max(b.Stat[BDI_RECLAIMABLE], 0)) + uint64(max(b.Stat[BDI_WRITEBACK], 0))
+	return bdiDirty, bdiThresh, bdiBgThresh
+}
+
+// balanceDirtyPages is balance_dirty_pages(): a task that has dirtied
+// pagesDirtied pages since its last check is paused long enough to bring
+// its dirtying rate down to task_ratelimit (the bdi's dirty_ratelimit
+// scaled by the dirty position), until the global dirty pages are below
+// the freerun ceiling or one pause has been taken at a non-zero rate. It
+// starts background writeback of the bdi once above the freerun ceiling,
+// or on the way out once above the background threshold (not in laptop
+// mode).
+//
+// Model: the pause is io_schedule_timeout in TASK_KILLABLE; a fatal
+// signal ends it early (SleepInterruptible, woken by SignalWake only for
+// SIGKILL). BDI_CAP_STRICTLIMIT is not modeled (FUSE only).
+func (s *System) balanceDirtyPages(m *AddressSpace, pagesDirtied uint64) {
+	s.Cover("balance_dirty_pages")
+	b := m.BDI
+	cur := s.current()
+	startTime := s.jiffies()
+	var nrReclaimable, backgroundThresh uint64
+	dirtyExceeded := false
+	for {
+		now := s.jiffies()
+		nrReclaimable = uint64(s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS))
+		nrDirty := nrReclaimable + uint64(s.GlobalPageState(NR_WRITEBACK))
+		var dirtyThresh uint64
+		backgroundThresh, dirtyThresh = s.GlobalDirtyLimits()
+		dirty, thresh, bgThresh := nrDirty, dirtyThresh, backgroundThresh
+
+		if dirty <= dirtyFreerunCeiling(thresh, bgThresh) {
+			s.Cover("balance_dirty_pages:freerun")
+			cur.DirtyPausedWhen = now
+			cur.NrDirtied = 0
+			cur.NrDirtiedPause = dirtyPollInterval(dirty, thresh)
+			break
+		}
+		if b.Flusher != nil && !b.Flusher.WritebackInProgress() {
+			b.Flusher.StartBackgroundWriteback()
+		}
+		bdiDirty, bdiThresh, _ := s.bdiDirtyLimits(b, dirtyThresh, backgroundThresh)
+		dirtyExceeded = bdiDirty > bdiThresh && nrDirty > dirtyThresh
+		if dirtyExceeded && !b.dirtyExceeded {
+			b.dirtyExceeded = true
+		}
+		s.bdiUpdateBandwidth(b, dirtyThresh, backgroundThresh, nrDirty, bdiThresh, bdiDirty, startTime)
+
+		dirtyRatelimit := b.dirtyRatelimit
+		posRatio := s.bdiPositionRatio(b, dirtyThresh, backgroundThresh, nrDirty, bdiThresh, bdiDirty)
+		taskRatelimit := dirtyRatelimit * posRatio >> RATELIMIT_CALC_SHIFT
+		maxPause := bdiMaxPause(b, bdiDirty)
+		minPause, nrDirtiedPause := bdiMinPause(b, maxPause, taskRatelimit, dirtyRatelimit)
+
+		var period, pause int64
+		if taskRatelimit == 0 {
+			s.Cover("balance_dirty_pages:ratelimit0")
+			period = maxPause
+			pause = maxPause
+		} else {
+			period = int64(HZ * pagesDirtied / taskRatelimit)
+			pause = period
+			if cur.DirtyPausedWhen != 0 {
+				pause -= now - cur.DirtyPausedWhen
+			}
+			if pause < minPause {
+				s.Cover("balance_dirty_pages:nopause")
+				if s.tracer != nil {
+					s.traceBalanceDirtyPages(b, dirtyThresh, backgroundThresh, nrDirty, bdiThresh, bdiDirty,
+						dirtyRatelimit, taskRatelimit, pagesDirtied, period, min(pause, 0), startTime)
+				}
+				if pause < -HZ {
+					cur.DirtyPausedWhen = now
+					cur.NrDirtied = 0
+				} else if period != 0 {
+					cur.DirtyPausedWhen += period
+					cur.NrDirtied = 0
+				} else if uint64(cur.NrDirtiedPause) <= pagesDirtied {
+					cur.NrDirtiedPause += int(pagesDirtied)
+				}
+				break
+			}
+			if pause > maxPause {
+				now += min(pause-maxPause, maxPause)
+				pause = maxPause
+			}
+		}
+		s.Cover("balance_dirty_pages:pause")
+		if s.tracer != nil {
+			s.traceBalanceDirtyPages(b, dirtyThresh, backgroundThresh, nrDirty, bdiThresh, bdiDirty,
+				dirtyRatelimit, taskRatelimit, pagesDirtied, period, pause, startTime)
+		}
+		cur.SleepInterruptible(pause * 1e9 / HZ) // io_schedule_timeout, TASK_KILLABLE
+
+		cur.DirtyPausedWhen = now + pause
+		cur.NrDirtied = 0
+		cur.NrDirtiedPause = nrDirtiedPause
+
+		if taskRatelimit != 0 {
+			break
+		}
+		if bdiDirty <= s.bdiStatError() {
+			break
+		}
+		if s.FatalSignalPending(cur) {
+			break
+		}
+	}
+	if !dirtyExceeded && b.dirtyExceeded {
+		b.dirtyExceeded = false
+	}
+	if b.Flusher == nil || b.Flusher.WritebackInProgress() {
+		return
+	}
+	if s.dirty.LaptopMode != 0 {
+		s.Cover("balance_dirty_pages:laptop_mode")
+		return
+	}
+	if nrReclaimable > backgroundThresh {
+		b.Flusher.StartBackgroundWriteback()
+	}
+}
+
+// BalanceDirtyPagesRatelimited is balance_dirty_pages_ratelimited(): call
+// balance_dirty_pages once the task has dirtied its nr_dirtied_pause pages
+// (8 while its bdi is over its limit), or once this CPU has dirtied
+// ratelimit_pages without the task reaching it; pages dirtied by tasks
+// that exited unthrottled (dirty_throttle_leaks) are charged to the next
+// task that comes by.
+//
+// Model: outside any task (boot, tests driving mm directly) nothing can
+// sleep, and nothing is throttled.
 func (s *System) BalanceDirtyPagesRatelimited(m *AddressSpace) {
 	s.Cover("balance_dirty_pages_ratelimited")
 	if !m.mappingCapAccountDirty() {
 		return
 	}
-	// ratelimit_pages: check every 32 pages a task dirties.
-	if s.bdpRatelimits < 32 {
+	if s.sched == nil || s.sched.Current() == nil {
 		return
 	}
-	s.bdpRatelimits = 0
-	for tries := 0; tries < 1000; tries++ {
-		nrDirty := uint64(s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS) + s.GlobalPageState(NR_WRITEBACK))
-		background, dirty := s.GlobalDirtyLimits()
-		if nrDirty > background && m.BDI.Flusher != nil {
-			m.BDI.Flusher.StartBackgroundWriteback()
+	cur := s.current()
+	ratelimit := cur.NrDirtiedPause
+	if m.BDI.dirtyExceeded {
+		ratelimit = min(ratelimit, 32>>(PAGE_SHIFT-10))
+	}
+	cpu := s.smpProcessorID()
+	if cur.NrDirtied >= ratelimit {
+		s.bdpRatelimits[cpu] = 0
+	} else if s.bdpRatelimits[cpu] >= s.ratelimitPages {
+		s.bdpRatelimits[cpu] = 0
+		ratelimit = 0
+	}
+	if p := &s.dirtyThrottleLeaks[cpu]; *p > 0 && cur.NrDirtied < ratelimit {
+		n := min(*p, ratelimit-cur.NrDirtied)
+		*p -= n
+		cur.NrDirtied += n
+	}
+	if cur.NrDirtied >= ratelimit {
+		s.balanceDirtyPages(m, uint64(cur.NrDirtied))
+	}
+}
+
+// ExitDirtyThrottle is do_exit()'s part of dirty throttling: pages the
+// task dirtied without being throttled for them go to this CPU's
+// dirty_throttle_leaks.
+func (s *System) ExitDirtyThrottle(t *sim.Task) {
+	if t.NrDirtied != 0 && s.dirtyThrottleLeaks != nil {
+		s.dirtyThrottleLeaks[t.CPU] += t.NrDirtied
+	}
+}
+
+// LaptopIOCompletion is laptop_io_completion(), which blk_finish_request
+// calls for each completed filesystem request in laptop mode: (re)arm the
+// bdi's laptop_mode_wb_timer laptop_mode jiffies from now.
+//
+// Model: mod_timer is one pending callback per bdi that, firing early
+// because the expiry moved, re-arms itself for the new expiry.
+func (s *System) LaptopIOCompletion(b *BackingDevInfo) {
+	if s.dirty.LaptopMode == 0 || s.sched == nil {
+		return
+	}
+	armed := b.laptopTimerAt != 0
+	b.laptopTimerAt = s.jiffies() + int64(s.dirty.LaptopMode)
+	if !armed {
+		s.armLaptopTimer(b)
+	}
+}
+
+func (s *System) armLaptopTimer(b *BackingDevInfo) {
+	s.sched.At(b.laptopTimerAt*1e9/HZ, func() {
+		if b.laptopTimerAt == 0 {
+			return // del_timer
 		}
-		if nrDirty <= (background+dirty)/2 || s.sched == nil || s.sched.Current() == nil {
+		if s.jiffies() < b.laptopTimerAt {
+			s.armLaptopTimer(b) // mod_timer moved it later
 			return
 		}
-		s.current().Sleep(200 * 1e6)
+		b.laptopTimerAt = 0
+		s.laptopModeTimerFn(b)
+	})
+}
+
+// laptopModeTimerFn is laptop_mode_timer_fn(): the disk has been idle for
+// laptop_mode since its last request; write back everything dirty on it
+// now (WB_REASON_LAPTOP_TIMER).
+func (s *System) laptopModeTimerFn(b *BackingDevInfo) {
+	s.Cover("laptop_mode_timer_fn")
+	nrPages := s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS)
+	if b.Flusher != nil && b.Flusher.HasDirtyIO() {
+		b.Flusher.StartWriteback(nrPages)
 	}
 }

@@ -23,7 +23,6 @@ var unmodeledProcFields = []string{
 	"meminfo Committed_AS (overcommit accounting)",
 	"meminfo VmallocUsed, VmallocChunk (vmalloc)",
 	"meminfo HugePages_* (hugetlbfs pool)",
-	"vmstat nr_dirty_threshold, nr_dirty_background_threshold (dirty limits)",
 }
 
 // UnmodeledProcFields returns the list above.
@@ -187,10 +186,11 @@ func (s *System) procVmstat(b *strings.Builder) {
 	for i := 0; i < int(NR_VM_ZONE_STAT_ITEMS); i++ {
 		fmt.Fprintf(b, "%s %d\n", vmstatText[vmstatZoneStart+i], s.GlobalPageState(ZoneStatItem(i)))
 	}
-	// nr_dirty_threshold and nr_dirty_background_threshold: dirty limits
-	// are not modeled yet (unmodeledProcFields).
+	// vmstat_start: global_dirty_limits for the reading task.
+	var wb [NR_VM_WRITEBACK_STAT_ITEMS]uint64
+	wb[NR_DIRTY_BG_THRESHOLD], wb[NR_DIRTY_THRESHOLD] = s.GlobalDirtyLimits()
 	for i := 0; i < int(NR_VM_WRITEBACK_STAT_ITEMS); i++ {
-		fmt.Fprintf(b, "%s 0\n", vmstatText[vmstatWritebackStart+i])
+		fmt.Fprintf(b, "%s %d\n", vmstatText[vmstatWritebackStart+i], wb[i])
 	}
 	for i := 0; i < int(NR_VM_EVENT_ITEMS); i++ {
 		v := s.vmEvents[i]

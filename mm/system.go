@@ -73,10 +73,26 @@ type System struct {
 	// of the swap globals (swapfile.go).
 	swapperSpace *AddressSpace
 	swap         swapState
-	// dirty holds the vm.dirty_* sysctls; bdpRatelimits counts pages
-	// dirtied since balance_dirty_pages last looked.
-	dirty         DirtySysctls
-	bdpRatelimits int
+	// dirty holds the vm.dirty_* sysctls and laptop_mode.
+	dirty DirtySysctls
+	// bdpRatelimits and dirtyThrottleLeaks are the per-CPU counters of
+	// balance_dirty_pages_ratelimited (pages dirtied on the CPU since it
+	// last looked; pages dirtied by tasks that exited before they were
+	// throttled for them), and ratelimitPages is ratelimit_pages.
+	bdpRatelimits, dirtyThrottleLeaks []int
+	ratelimitPages                    int
+	// globalDirtyLimit is global_dirty_limit, the hard limit following
+	// the threshold down slowly; dirtyUpdateTime is global_update_bandwidth's
+	// update_time (jiffies).
+	globalDirtyLimit uint64
+	dirtyUpdateTime  int64
+	// writeoutCompletions is the proportion of writeout completions among
+	// bdis, aged every VM_COMPLETIONS_PERIOD_LEN from writeoutPeriodTime
+	// (jiffies; 0: the aging timer is off); bdiMinRatio is the sum of the
+	// bdis' min_ratio.
+	writeoutCompletions fpropGlobal
+	writeoutPeriodTime  int64
+	bdiMinRatio         uint64
 
 	// pvecs are the per-CPU pagevecs of mm/swap.c.
 	pvecs []cpuPagevecs
@@ -255,7 +271,11 @@ func (s *System) scheduleTimeoutUninterruptible(jiffies int64) {
 func (s *System) tifMemdie(t *sim.Task) bool { return s.memdie[t] }
 
 // RegisterBDI is bdi_register(): a backing device joins bdi_list.
-func (s *System) RegisterBDI(b *BackingDevInfo) { s.bdis = append(s.bdis, b) }
+// bdi_init comes first: the model's bdis are set up as they register.
+func (s *System) RegisterBDI(b *BackingDevInfo) {
+	s.bdiInit(b)
+	s.bdis = append(s.bdis, b)
+}
 
 // SetSwappiness is the vm.swappiness sysctl.
 func (s *System) SetSwappiness(v int) error {

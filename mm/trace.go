@@ -223,3 +223,39 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// kbps is the writeback tracepoints' KBps(): pages to KiB.
+func kbps(x uint64) uint64 { return x << (PAGE_SHIFT - 10) }
+
+// traceGlobalDirtyState is trace_global_dirty_state (global_dirty_limits).
+func (s *System) traceGlobalDirtyState(background, dirty uint64) {
+	s.emit("global_dirty_state", "dirty=%d writeback=%d unstable=%d bg_thresh=%d thresh=%d limit=%d dirtied=%d written=%d",
+		s.GlobalPageState(NR_FILE_DIRTY), s.GlobalPageState(NR_WRITEBACK), s.GlobalPageState(NR_UNSTABLE_NFS),
+		background, dirty, s.globalDirtyLimit, s.GlobalPageState(NR_DIRTIED), s.GlobalPageState(NR_WRITTEN))
+}
+
+// traceBdiDirtyRatelimit is trace_bdi_dirty_ratelimit
+// (bdi_update_dirty_ratelimit), rates in KiB/s.
+func (s *System) traceBdiDirtyRatelimit(b *BackingDevInfo, dirtyRate, taskRatelimit uint64) {
+	s.emit("bdi_dirty_ratelimit", "bdi %s: write_bw=%d awrite_bw=%d dirty_rate=%d dirty_ratelimit=%d task_ratelimit=%d balanced_dirty_ratelimit=%d",
+		b.Name, kbps(b.writeBandwidth), kbps(b.avgWriteBandwidth), kbps(dirtyRate), kbps(b.dirtyRatelimit),
+		kbps(taskRatelimit), kbps(b.balancedDirtyRatelimit))
+}
+
+// traceBalanceDirtyPages is trace_balance_dirty_pages: the limits and
+// setpoints in pages, the rates in KiB/s, the times in ms.
+func (s *System) traceBalanceDirtyPages(b *BackingDevInfo, thresh, bgThresh, dirty, bdiThresh, bdiDirty,
+	dirtyRatelimit, taskRatelimit, dirtied uint64, period, pause, startTime int64) {
+	freerun := (thresh + bgThresh) / 2
+	setpoint := (s.globalDirtyLimit + freerun) / 2
+	cur := s.current()
+	jiffies := s.jiffies()
+	var think int64
+	if cur.DirtyPausedWhen != 0 {
+		think = (jiffies - cur.DirtyPausedWhen) * 1000 / HZ
+	}
+	s.emit("balance_dirty_pages", "bdi %s: limit=%d setpoint=%d dirty=%d bdi_setpoint=%d bdi_dirty=%d dirty_ratelimit=%d task_ratelimit=%d dirtied=%d dirtied_pause=%d paused=%d pause=%d period=%d think=%d",
+		b.Name, s.globalDirtyLimit, setpoint, dirty, setpoint*bdiThresh/(thresh+1), bdiDirty,
+		kbps(dirtyRatelimit), kbps(taskRatelimit), uint32(dirtied), uint32(cur.NrDirtiedPause),
+		(jiffies-startTime)*1000/HZ, pause*1000/HZ, period*1000/HZ, think)
+}

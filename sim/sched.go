@@ -212,6 +212,8 @@ func (s *Scheduler) Spawn(comm string, flags uint32, fn func(*Task)) *Task {
 		fn:     fn,
 		state:  StateRunnable,
 		daemon: flags&PF_KTHREAD != 0,
+
+		NrDirtiedPause: InitNrDirtiedPause,
 	}
 	s.nextCPU = (s.nextCPU + 1) % s.ncpus
 	s.tasks = append(s.tasks, t)

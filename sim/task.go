@@ -95,7 +95,20 @@ type Task struct {
 	// nvcsw counts the task's switches out (nvcsw + nivcsw), for the
 	// hung task detector.
 	nvcsw uint64
+
+	// NrDirtied, NrDirtiedPause and DirtyPausedWhen are task_struct's
+	// dirty-throttling state (mm/page-writeback.c): pages the task
+	// dirtied since balance_dirty_pages last ran for it, how many it may
+	// dirty before the next time, and the jiffies its last pause ended
+	// (0: none). copy_process starts NrDirtiedPause at 128 KiB of pages
+	// (InitNrDirtiedPause), the others at 0.
+	NrDirtied, NrDirtiedPause int
+	DirtyPausedWhen           int64
 }
+
+// InitNrDirtiedPause is copy_process's p->nr_dirtied_pause,
+// 128 >> (PAGE_SHIFT - 10) with 4 KiB pages.
+const InitNrDirtiedPause = 32
 
 // String names the task as the kernel log does: "pid 3 (kswapd0)".
 func (t *Task) String() string {

@@ -29,8 +29,11 @@ type everyCheck struct {
 	// before the first.
 	unchecked []*callRef
 	lastClean *callRef
-	// broken is the call after which the checker found inv.
+	// broken is the call after which the checker found inv; atEnd, that
+	// it was found only by the check at the end of the run (no call
+	// returned on a quiet machine after the violation).
 	broken *callRef
+	atEnd  bool
 	inv    []string
 }
 
@@ -72,14 +75,31 @@ func (e *everyCheck) afterCall(ev *prog.CallEvent) bool {
 	return true
 }
 
+// endOfRun takes the end-of-run check's findings, for a run no
+// after-call check stopped: the end is the last quiet point, and the
+// violation comes from one of the calls unchecked since the last clean
+// check (or from what ran after the last call returned).
+func (e *everyCheck) endOfRun(inv []string) {
+	if e.broken != nil || len(inv) == 0 {
+		return
+	}
+	e.broken, e.atEnd, e.inv = &callRef{Unchecked: e.unchecked}, true, inv
+}
+
 // report writes on w which call broke the invariants: its line, task and
 // trace line, and the unchecked calls it may have come from.
 func (e *everyCheck) report(path string, w io.Writer) {
 	b := e.broken
 	var s strings.Builder
-	fmt.Fprintf(&s, "pagesim: --check=every: invariants broken after the call at %s:%d (task %s, pid %d):\n  %s\n", path, b.Line, b.Task, b.PID, b.Trace)
+	if e.atEnd {
+		fmt.Fprintf(&s, "pagesim: --check=every: invariants broken at the end of the run, found by no check after a call\n")
+	} else {
+		fmt.Fprintf(&s, "pagesim: --check=every: invariants broken after the call at %s:%d (task %s, pid %d):\n  %s\n", path, b.Line, b.Task, b.PID, b.Trace)
+	}
 	if n := len(b.Unchecked); n > 0 {
-		if n == 1 {
+		if e.atEnd {
+			fmt.Fprintf(&s, "from one of the %d calls since the last clean check, unchecked (they returned while another task was in the kernel):\n", n)
+		} else if n == 1 {
 			fmt.Fprintf(&s, "or after the call before it, unchecked (it returned while another task was in the kernel):\n")
 		} else {
 			fmt.Fprintf(&s, "or after one of the %d calls before it, unchecked (they returned while another task was in the kernel):\n", n)
@@ -98,6 +118,8 @@ func (e *everyCheck) report(path string, w io.Writer) {
 			fmt.Fprintf(&s, "no check ran before\n")
 		}
 	}
-	fmt.Fprintf(&s, "pagesim: the run stopped there\n")
+	if !e.atEnd {
+		fmt.Fprintf(&s, "pagesim: the run stopped there\n")
+	}
 	io.WriteString(w, s.String())
 }

@@ -403,6 +403,9 @@ func runProgram(path string, src []byte, dropMinFree bool, override func(*kernel
 		inv = opts.every.inv
 	case opts.check != "off":
 		inv = res.Invariants
+		if opts.every != nil {
+			opts.every.endOfRun(inv)
+		}
 	}
 	return opts.report(res.Machine, res.Kernel, res.Trace, inv, stdout, stderr)
 }

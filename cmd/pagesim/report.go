@@ -144,6 +144,10 @@ type everyStats struct {
 	Deferred int `json:"calls_not_quiet"`
 	// BrokenAfter is the call after which the run stopped.
 	BrokenAfter *callRef `json:"broken_after,omitempty"`
+	// BrokenAtEnd is set when only the check at the end of the run found
+	// the violation; UncheckedAtEnd then lists the calls it may come from.
+	BrokenAtEnd    bool       `json:"broken_at_end,omitempty"`
+	UncheckedAtEnd []*callRef `json:"unchecked_calls_at_end,omitempty"`
 }
 
 // collect gathers what a run did. inv is the invariant checker's findings
@@ -168,6 +172,10 @@ func (o *runOpts) collect(m *kernel.Machine, res kernel.Result, calls []string, 
 	r.InvariantsChecked = o.check != "off" && res.Oops == nil
 	if e := o.every; e != nil {
 		r.EveryCheck = &everyStats{Checks: e.checks, Deferred: e.deferred, BrokenAfter: e.broken}
+		if e.atEnd {
+			r.EveryCheck.BrokenAfter = nil
+			r.EveryCheck.BrokenAtEnd, r.EveryCheck.UncheckedAtEnd = true, e.broken.Unchecked
+		}
 	}
 	r.Invariants = []string{}
 	if res.Oops != nil {
