@@ -48,6 +48,14 @@ func (s *System) FatalSignalPending(t *sim.Task) bool {
 	return len(s.sigkill) != 0 && s.sigkill[t]
 }
 
+// SendSigkill is do_send_sig_info(SIGKILL, t) (kill(2), or the OOM
+// killer's): the signal is pending, and signal_wake_up wakes t if it
+// sleeps interruptibly or killably.
+func (s *System) SendSigkill(t *sim.Task) {
+	s.sigkill[t] = true
+	t.SignalWake()
+}
+
 // tryToSetZonelistOom is try_set_zonelist_oom(): only one OOM kill per
 // zonelist at a time; set ZONE_OOM_LOCKED on every zone of it.
 func (s *System) tryToSetZonelistOom(zl *zonelist) bool {
