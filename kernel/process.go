@@ -142,16 +142,17 @@ func (p *Process) Exit() {
 	}
 	p.exited = true
 	p.Task.Flags |= sim.PF_EXITING
-	// Files close in descriptor order, mappings' files in address order:
-	// never in map order, which would make the machine nondeterministic.
-	for _, fd := range sortedKeys(p.files) {
-		p.closeFD(fd)
-	}
-	p.m.MM.ExitMMap(p.MM)
+	// exit_mm before exit_files, as do_exit orders them. Mappings' files
+	// close in address order, files in descriptor order: never in map
+	// order, which would make the machine nondeterministic.
+	p.m.MM.ExitMM(p.Task, p.MM)
 	for _, a := range sortedKeys(p.mapped) {
 		p.m.FS.Close(p.mapped[a])
 	}
 	p.mapped = nil
+	for _, fd := range sortedKeys(p.files) {
+		p.closeFD(fd)
+	}
 	p.m.MM.UnregisterProcess(p.Task)
 	p.m.MM.FreeThreadInfo(p.stack)
 }

@@ -581,6 +581,9 @@ func (s *System) copyPageRange(dst, src *MMStruct, v, dstVMA *VMArea) error {
 				err = ErrOOM
 				return
 			}
+			// swapoff must find dst: onto the mmlist right after src
+			// (a migration entry too, as swap_duplicate lets it pass).
+			s.mmlistAdd(dst, src)
 			if !nonSwapEntry(entry) {
 				dst.rss[MM_SWAPENTS]++
 			} else if isMigrationEntry(entry) {

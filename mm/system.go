@@ -60,6 +60,11 @@ type System struct {
 	// live ones.
 	mms    int
 	mmList []*MMStruct
+	// mmlist is init_mm.mmlist, swapoff's list: the mms that have had a
+	// swap entry, in list order after init_mm (the head, not in the slice).
+	mmlist []*MMStruct
+	// unuseMMSeen, if set (by tests), is told of every unuse_mm call.
+	unuseMMSeen func(*MMStruct)
 
 	// mappings is the address_space registry: page->mapping names them
 	// by index (0 is NULL); radixSlab holds every page-cache tree's nodes.
