@@ -237,8 +237,11 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 			switch err {
 			case mm.ErrSegv, mm.ErrBus:
 				return EFAULT
-			case mm.ErrOOM:
-				return ENOMEM
+			case mm.ErrOOM, mm.ErrKilled:
+				// Back in user mode: the access is retried, unless
+				// a fatal signal kills the task first (dying).
+				a -= stride
+				continue
 			}
 			return err
 		}
@@ -661,6 +664,9 @@ func mapMMErr(err error) error {
 		return EINVAL
 	case mm.ENOMEM:
 		return ENOMEM
+	case mm.EINTR, mm.ERESTARTSYS:
+		// A killed task: what it returns is never seen.
+		return EINTR
 	}
 	return err
 }

@@ -3,8 +3,10 @@
 package mm
 
 import (
+	"strings"
 	"testing"
 
+	"pagesim/klog"
 	"pagesim/sim"
 )
 
@@ -17,7 +19,8 @@ func bootSched(t *testing.T) (*System, *sim.Scheduler) {
 	t.Helper()
 	clock := sim.NewClock()
 	sched := sim.NewScheduler(clock, sim.NewRand(1), 2, sim.RoundRobin)
-	s, err := Boot(Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2}, Env{Sched: sched, Clock: clock})
+	log := klog.New(klog.Config{Clock: clock.Now, NoStackWords: true})
+	s, err := Boot(Config{MemBytes: 256 << 20, Nodes: 1, CPUs: 2}, Env{Log: log, Sched: sched, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,5 +116,117 @@ func TestTooManyIsolatedFatalSignal(t *testing.T) {
 	}
 	if got != SWAP_CLUSTER_MAX || done == 0 || done > 1e9 {
 		t.Fatalf("shrink_inactive_list returned %d at %d ns, want SWAP_CLUSTER_MAX after one congestion_wait (100 ms)", got, done)
+	}
+}
+
+// TestOOMVictimUsesReservesAndExits checks the OOM decisions of v3.16
+// around one victim: out_of_memory kills the task with the highest
+// badness (TIF_MEMDIE, SIGKILL), which wakes it from its killable
+// throttle in direct reclaim; while it has TIF_MEMDIE a second
+// out_of_memory aborts in oom_scan_process_thread instead of picking
+// another victim; the victim's next allocation, below the min watermark,
+// is served from the reserves (gfp_to_alloc_flags: ALLOC_NO_WATERMARKS
+// for TIF_MEMDIE); and exit_mm frees its memory, clears TIF_MEMDIE and
+// the task's mm, after which the OOM killer passes over the exiting task
+// (no mm: OOM_SCAN_CONTINUE, not the PF_EXITING abort) and may pick again.
+func TestOOMVictimUsesReservesAndExits(t *testing.T) {
+	s, sched := bootSched(t)
+	l := s.log
+	zl := s.nodeZonelist(0, GFP_KERNEL)
+	var victimMM *MMStruct
+	var reservePage bool
+	killedPIDs := func() int { return strings.Count(l.String(), "Killed process") }
+	var victim *sim.Task
+	sched.Spawn("other", 0, func(tk *sim.Task) {
+		m, _ := s.NewMM()
+		s.RegisterProcess(&OOMProcess{Task: tk, MM: m})
+		a, _ := s.MmapAnon(m, 10*PAGE_SIZE, true)
+		for i := uint64(0); i < 10; i++ {
+			s.UserAccess(m, a+i*PAGE_SIZE, true, i)
+		}
+		tk.Sleep(2e6)
+		s.outOfMemory(zl, GFP_KERNEL, 0)
+		if !s.tifMemdie(victim) || !s.FatalSignalPending(victim) || killedPIDs() != 1 {
+			t.Errorf("the OOM killer did not kill the largest task (TIF_MEMDIE %v, SIGKILL %v):\n%s", s.tifMemdie(victim), s.FatalSignalPending(victim), l.String())
+		}
+		tk.Sleep(2e6)
+		s.outOfMemory(zl, GFP_KERNEL, 0)
+		if killedPIDs() != 1 || s.FatalSignalPending(tk) {
+			t.Errorf("a second victim was killed while the first has TIF_MEMDIE:\n%s", l.String())
+		}
+		// The victim is past exit_mm but not yet gone: it has no mm and
+		// no TIF_MEMDIE, so it neither aborts the scan nor is chosen.
+		tk.Sleep(10e6)
+		if s.tifMemdie(victim) {
+			t.Errorf("TIF_MEMDIE survived exit_mm")
+		}
+		if p, _, abort := s.selectBadProcess(s.totalramPages); abort || p == nil || p.Task != tk {
+			t.Errorf("select_bad_process after the victim's exit_mm: abort %v, chosen %v; want this task", abort, p)
+		}
+		tk.Sleep(10e6)
+		s.UnregisterProcess(tk)
+		s.Mmput(m)
+	})
+	victim = sched.Spawn("victim", 0, func(tk *sim.Task) {
+		victimMM, _ = s.NewMM()
+		s.RegisterProcess(&OOMProcess{Task: tk, MM: victimMM})
+		a, _ := s.MmapAnon(victimMM, 2000*PAGE_SIZE, true)
+		for i := uint64(0); i < 2000; i++ {
+			s.UserAccess(victimMM, a+i*PAGE_SIZE, true, i)
+		}
+		drainBelowPfmemallocReserve(s, tk)
+		if got := s.tryToFreePages(zl, 0, GFP_KERNEL); got != 1 {
+			t.Errorf("try_to_free_pages after SIGKILL returned %d, want 1", got)
+		}
+		z := dma32Zone(s)
+		if free := uint64(z.zonePageState(NR_FREE_PAGES)); free >= z.minWmarkPages() {
+			t.Errorf("free %d not below min %d: the reserves are not tested", free, z.minWmarkPages())
+		}
+		pfn, ok := s.AllocPages(GFP_HIGHUSER_MOVABLE, 0)
+		reservePage = ok
+		if ok {
+			s.FreePages(pfn, 0)
+		}
+		// Still exiting (say, in I/O) when the OOM killer runs again.
+		tk.Sleep(10e6)
+		tk.Flags |= sim.PF_EXITING
+		before := freeNow(s)
+		s.ExitMM(tk, victimMM)
+		if freed := freeNow(s) - before; freed < 2000 {
+			t.Errorf("exit_mm freed %d pages, want the victim's 2000 and more", freed)
+		}
+		tk.Sleep(5e6) // exit_files and the rest of do_exit
+		s.UnregisterProcess(tk)
+	})
+	if err := sched.RunUntil(10e9); err != nil {
+		t.Fatalf("%v\n%s", err, l.String())
+	}
+	if !reservePage {
+		t.Fatal("the OOM victim's allocation below the min watermark failed: TIF_MEMDIE gives it the reserves")
+	}
+}
+
+// TestGUPFatalSignal checks v3.16 mm/gup.c __get_user_pages: with SIGKILL
+// pending it faults in no more pages, returning -ERESTARTSYS if it got
+// none; mlock's __mm_populate passes that on.
+func TestGUPFatalSignal(t *testing.T) {
+	s, sched := bootSched(t)
+	sched.Spawn("killed", 0, func(tk *sim.Task) {
+		m, _ := s.NewMM()
+		a, _ := s.MmapAnon(m, 16*PAGE_SIZE, true)
+		s.SendSigkill(tk)
+		if pfns, err := s.GetUserPages(m, a, 16, true); err != ERESTARTSYS || len(pfns) != 0 {
+			t.Errorf("get_user_pages: %d pages, %v; want none, ERESTARTSYS", len(pfns), err)
+		}
+		if err := s.Mlock(m, a, 16*PAGE_SIZE); err != ERESTARTSYS {
+			t.Errorf("mlock: %v, want ERESTARTSYS", err)
+		}
+		if m.RSS(MM_ANONPAGES) != 0 {
+			t.Errorf("%d pages faulted in by a killed task", m.RSS(MM_ANONPAGES))
+		}
+		s.Mmput(m)
+	})
+	if err := sched.Run(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -227,7 +227,21 @@ func (s *System) outOfMemory(zl *zonelist, gfp GFP, order uint) {
 	}
 	if !abort {
 		s.oomKillProcess(p, gfp, order, points, totalpages, "Out of memory")
-		s.scheduleTimeoutUninterruptible(1)
+		s.scheduleTimeoutKillable(1)
+	}
+}
+
+// pagefaultOutOfMemory is pagefault_out_of_memory(): a user fault that
+// ran out of memory calls the OOM killer (unconstrained, gfp 0, order 0)
+// unless one is already running on node 0's GFP_KERNEL zonelist.
+//
+// Model: no memcg OOM (mem_cgroup_oom_synchronize is false).
+func (s *System) pagefaultOutOfMemory() {
+	s.Cover("pagefault_out_of_memory")
+	zl := s.nodeZonelist(0, GFP_KERNEL)
+	if s.tryToSetZonelistOom(zl) {
+		s.outOfMemory(zl, 0, 0)
+		s.clearZonelistOom(zl)
 	}
 }
 

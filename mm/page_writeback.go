@@ -511,6 +511,10 @@ func (s *System) BalanceDirtyPagesRatelimited(m *AddressSpace) {
 		if nrDirty <= (background+dirty)/2 || s.sched == nil || s.sched.Current() == nil {
 			return
 		}
-		s.current().Sleep(200 * 1e6)
+		// The pause is TASK_KILLABLE; a killed dirtier stops throttling.
+		s.sleepKillable(200 * 1e6)
+		if s.FatalSignalPending(s.current()) {
+			return
+		}
 	}
 }

@@ -679,3 +679,31 @@ func mmIDs(ms []*MMStruct) []int {
 	}
 	return ids
 }
+
+// TestSwapoffFatalSignal checks v3.16 mm/swapfile.c try_to_unuse: a
+// signal pending stops it before the next slot with -EINTR, and swapoff
+// puts the area back (reinsert_swap_info), its slots still in use.
+func TestSwapoffFatalSignal(t *testing.T) {
+	sm := bootSwap(t, 16<<20)
+	s := sm.s
+	var m *MMStruct
+	sm.run(t, func() {
+		m, _ = s.NewMM()
+		a, _ := s.MmapAnon(m, PAGE_SIZE, true)
+		s.UserAccess(m, a, true, 7)
+		if pfn, ok := s.FollowPage(m, a); !ok || !s.ReclaimPage(pfn) {
+			t.Fatal("ReclaimPage failed")
+		}
+		total := s.TotalSwapPages()
+		s.SendSigkill(s.current())
+		if err := s.SwapOff(sm.dev); err != EINTR {
+			t.Fatalf("swapoff with SIGKILL pending: %v, want EINTR", err)
+		}
+		if s.TotalSwapPages() != total || m.RSS(MM_SWAPENTS) != 1 {
+			t.Fatalf("after the interrupted swapoff: total_swap_pages %d (was %d), swapents %d", s.TotalSwapPages(), total, m.RSS(MM_SWAPENTS))
+		}
+		checkInv(t, s)
+		s.Mmput(m)
+	})
+	sm.check(t)
+}

@@ -253,6 +253,24 @@ func (s *System) scheduleTimeoutUninterruptible(jiffies int64) {
 	}
 }
 
+// scheduleTimeoutKillable is schedule_timeout_killable(): sleep for
+// jiffies ticks in TASK_KILLABLE, which a fatal signal ends.
+func (s *System) scheduleTimeoutKillable(jiffies int64) {
+	s.sleepKillable(jiffies * 1e9 / HZ)
+}
+
+// sleepKillable sleeps ns in TASK_KILLABLE: not at all if a fatal signal
+// is already pending (schedule() then leaves the task running), and no
+// longer than until one comes.
+func (s *System) sleepKillable(ns int64) {
+	if s.sched == nil {
+		return
+	}
+	if t := s.sched.Current(); t != nil && !s.FatalSignalPending(t) {
+		t.SleepKillable(ns)
+	}
+}
+
 // waitIffCongested is wait_iff_congested() (mm/backing-dev.c): sleep only
 // if some backing device is congested and the zone was flagged
 // ZONE_CONGESTED by reclaim; otherwise just cond_resched.

@@ -192,6 +192,10 @@ func (t *Task) SleepInterruptible(ns int64) {
 	t.Sleep(ns)
 }
 
+// SleepKillable is Sleep in TASK_KILLABLE (schedule_timeout_killable,
+// balance_dirty_pages' pause): SignalWake ends it early.
+func (t *Task) SleepKillable(ns int64) { t.SleepInterruptible(ns) }
+
 // SignalWake is signal_wake_up(t, fatal) for SIGKILL: a task in an
 // interruptible or killable sleep or wait wakes at once (to die at its next
 // signal check), taken off its wait queue; any other task is left as it
