@@ -230,3 +230,42 @@ func TestGUPFatalSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOOMOriginSelected checks v3.16 mm/oom_kill.c
+// oom_scan_process_thread: a process that set_current_oom_origin marked
+// (swapoff, while in try_to_unuse) is selected before any larger one
+// (OOM_SCAN_SELECT), and no longer once the mark is cleared.
+func TestOOMOriginSelected(t *testing.T) {
+	s, sched := bootSched(t)
+	procs := map[string]*OOMProcess{}
+	for _, c := range []struct {
+		name  string
+		pages uint64
+	}{{"big", 1000}, {"swapoff", 10}} {
+		sched.Spawn(c.name, 0, func(tk *sim.Task) {
+			m, _ := s.NewMM()
+			p := &OOMProcess{Task: tk, MM: m}
+			procs[c.name] = p
+			s.RegisterProcess(p)
+			a, _ := s.MmapAnon(m, c.pages*PAGE_SIZE, true)
+			for i := uint64(0); i < c.pages; i++ {
+				s.UserAccess(m, a+i*PAGE_SIZE, true, i)
+			}
+			if c.name != "swapoff" {
+				tk.Sleep(1e9)
+				return
+			}
+			s.setCurrentOOMOrigin(true)
+			if p, _, abort := s.selectBadProcess(s.totalramPages); abort || p != procs["swapoff"] {
+				t.Errorf("with swapoff marked the OOM origin, select_bad_process chose %v (abort %v)", p, abort)
+			}
+			s.setCurrentOOMOrigin(false)
+			if p, _, abort := s.selectBadProcess(s.totalramPages); abort || p != procs["big"] {
+				t.Errorf("after clear_current_oom_origin, select_bad_process chose %v (abort %v), want the largest", p, abort)
+			}
+		})
+	}
+	if err := sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+}

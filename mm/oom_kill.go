@@ -4,6 +4,7 @@ package mm
 
 import (
 	"fmt"
+	"math"
 
 	"pagesim/klog"
 	"pagesim/sim"
@@ -19,6 +20,10 @@ type OOMProcess struct {
 	MM          *MMStruct
 	Parent      *sim.Task
 	OOMScoreAdj int
+	// origin is OOM_FLAG_ORIGIN in signal->oom_flags: the process is
+	// allocating on behalf of the whole system (swapoff), and is the
+	// OOM killer's first choice.
+	origin bool
 }
 
 // OOM_SCORE_ADJ_MIN: such a task is never killed.
@@ -54,6 +59,17 @@ func (s *System) FatalSignalPending(t *sim.Task) bool {
 func (s *System) SendSigkill(t *sim.Task) {
 	s.sigkill[t] = true
 	t.SignalWake()
+}
+
+// setCurrentOOMOrigin is set_current_oom_origin() (on) and
+// clear_current_oom_origin() (off).
+func (s *System) setCurrentOOMOrigin(on bool) {
+	cur := s.current()
+	for _, p := range s.procs {
+		if p.Task == cur {
+			p.origin = on
+		}
+	}
 }
 
 // tryToSetZonelistOom is try_set_zonelist_oom(): only one OOM kill per
@@ -95,9 +111,11 @@ func (s *System) oomBadness(p *OOMProcess, totalpages uint64) uint64 {
 	return 1
 }
 
-// selectBadProcess is select_bad_process(): the highest badness; a task
-// already dying (TIF_MEMDIE, or exiting) makes the caller wait instead
-// (abort).
+// selectBadProcess is select_bad_process() with
+// oom_scan_process_thread(): the highest badness, but first a process
+// marked as the OOM origin (swapoff); a task already dying (TIF_MEMDIE, or
+// exiting with its mm) makes the caller wait instead (abort), one past
+// exit_mm is passed over.
 func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points uint64, abort bool) {
 	s.Cover("select_bad_process")
 	for _, p := range s.procs {
@@ -108,6 +126,10 @@ func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points
 			return nil, 0, true
 		}
 		if p.MM == nil {
+			continue
+		}
+		if p.origin { // oom_task_origin: OOM_SCAN_SELECT
+			chosen, points = p, math.MaxUint64
 			continue
 		}
 		if p.Task.Flags&sim.PF_EXITING != 0 {

@@ -1048,7 +1048,10 @@ func (s *System) SwapOff(dev SwapDevice) error {
 	s.swap.totalSwapPages -= int64(p.pages)
 	p.flags &^= SWP_WRITEOK
 
-	if err := s.tryToUnuse(p.typ); err != 0 {
+	s.setCurrentOOMOrigin(true)
+	err := s.tryToUnuse(p.typ)
+	s.setCurrentOOMOrigin(false)
+	if err != 0 {
 		// reinsert_swap_info
 		s.enableSwapInfo(p, p.prio, p.swapMap)
 		if err == errnoEINTR {
