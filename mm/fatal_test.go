@@ -3,6 +3,7 @@
 package mm
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -266,6 +267,68 @@ func TestOOMOriginSelected(t *testing.T) {
 		})
 	}
 	if err := sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPagefaultOutOfMemory checks v3.16 arch/x86/mm/fault.c
+// mm_fault_error: a user fault that ends in VM_FAULT_OOM calls
+// pagefault_out_of_memory(), which runs the OOM killer (here the
+// allocation itself could not, as oom_killer_disabled makes the allocator
+// fail instead), before the task returns to user mode to retry.
+func TestPagefaultOutOfMemory(t *testing.T) {
+	s, sched := bootSched(t)
+	var big *sim.Task
+	big = sched.Spawn("big", 0, func(tk *sim.Task) {
+		m, _ := s.NewMM()
+		s.RegisterProcess(&OOMProcess{Task: tk, MM: m})
+		a, _ := s.MmapAnon(m, 1000*PAGE_SIZE, true)
+		for i := uint64(0); i < 1000; i++ {
+			s.UserAccess(m, a+i*PAGE_SIZE, true, i)
+		}
+		tk.SleepKillable(10e9)
+		s.ExitMM(tk, m)
+		s.UnregisterProcess(tk)
+	})
+	sched.Spawn("faulter", 0, func(tk *sim.Task) {
+		m, _ := s.NewMM()
+		s.RegisterProcess(&OOMProcess{Task: tk, MM: m})
+		a, _ := s.MmapAnon(m, PAGE_SIZE, true)
+		// Every zone just below its min watermark: the fault's
+		// allocation fails its watermarks, but direct reclaim is not
+		// throttled (free is above half the min watermarks).
+		var held []uint64
+		tk.Flags |= sim.PF_MEMALLOC
+		for _, z := range []*Zone{dma32Zone(s), dmaZone(s)} {
+			gfp := GFP_KERNEL | GFP_NOWARN
+			if z == dmaZone(s) {
+				gfp |= GFP_DMA
+			}
+			for uint64(z.zonePageState(NR_FREE_PAGES)) >= z.minWmarkPages() {
+				pfn, ok := s.AllocPages(gfp, 0)
+				if !ok {
+					t.Fatal("no page")
+				}
+				held = append(held, pfn)
+			}
+		}
+		tk.Flags &^= sim.PF_MEMALLOC
+		s.oomKillerDisabled = true
+		_, err := s.UserAccess(m, a, true, 2)
+		s.oomKillerDisabled = false
+		if err != ErrOOM {
+			t.Errorf("the fault returned %v, want VM_FAULT_OOM", err)
+		}
+		if !strings.Contains(s.log.String(), fmt.Sprintf("Killed process %d (big)", big.PID)) {
+			t.Errorf("pagefault_out_of_memory did not kill the largest task:\n%s", s.log.String())
+		}
+		for _, pfn := range held {
+			s.FreePages(pfn, 0)
+		}
+		s.UnregisterProcess(tk)
+		s.Mmput(m)
+	})
+	if err := sched.RunUntil(100e9); err != nil {
 		t.Fatal(err)
 	}
 }
