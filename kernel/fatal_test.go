@@ -149,3 +149,33 @@ func TestPerformWriteFatalSignal(t *testing.T) {
 		t.Fatal("the writer did not exit")
 	}
 }
+
+// TestBalanceDirtyPagesKillable checks v3.16 mm/page-writeback.c
+// balance_dirty_pages: the dirtier's pause is TASK_KILLABLE and the loop
+// ends on fatal_signal_pending, so a writer throttled behind a slow disk
+// returns from write(2) as soon as it is killed.
+func TestBalanceDirtyPagesKillable(t *testing.T) {
+	m := bootSlowDisk(t)
+	const length = 100 << 20
+	var n int64
+	var returned, killed int64
+	writer := m.Spawn("writer", func(p *Process) {
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		n, _ = p.Pwrite(fd, 0, length, 3)
+		returned = p.Task.Now()
+	})
+	m.Spawn("killer", func(p *Process) {
+		p.Sleep(3e9)
+		if writer.Task.State() != sim.StateSleeping || writer.Task.Uninterruptible() {
+			t.Errorf("the writer is not in a killable pause (%v)", writer.Task.State())
+		}
+		killed = p.Task.Now()
+		p.Kill(writer)
+	})
+	if res := m.Run(0); res.Failed() {
+		t.Fatalf("%+v\n%s", res, m.Log.String())
+	}
+	if n <= 0 || n >= length || returned-killed > 1e6 {
+		t.Fatalf("write returned %d at %d ns, killed at %d ns: want a short write, at once", n, returned, killed)
+	}
+}

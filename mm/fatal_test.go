@@ -332,3 +332,33 @@ func TestPagefaultOutOfMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOOMKillerSleepKillable checks v3.16 out_of_memory's
+// schedule_timeout_killable(1) after a kill: a task that chose itself as
+// the victim (SIGKILL pending) does not sleep at all, so that it goes on
+// to use the reserves and exit.
+func TestOOMKillerSleepKillable(t *testing.T) {
+	s, sched := bootSched(t)
+	zl := s.nodeZonelist(0, GFP_KERNEL)
+	sched.Spawn("self", 0, func(tk *sim.Task) {
+		m, _ := s.NewMM()
+		s.RegisterProcess(&OOMProcess{Task: tk, MM: m})
+		a, _ := s.MmapAnon(m, 10*PAGE_SIZE, true)
+		for i := uint64(0); i < 10; i++ {
+			s.UserAccess(m, a+i*PAGE_SIZE, true, i)
+		}
+		start := tk.Now()
+		s.outOfMemory(zl, GFP_KERNEL, 0)
+		if !s.tifMemdie(tk) {
+			t.Fatal("the only task was not chosen")
+		}
+		if d := tk.Now() - start; d >= 1e9/HZ {
+			t.Errorf("the OOM killer's own victim slept %d ns after the kill", d)
+		}
+		s.ExitMM(tk, m)
+		s.UnregisterProcess(tk)
+	})
+	if err := sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+}
