@@ -707,3 +707,55 @@ func TestSwapoffFatalSignal(t *testing.T) {
 	})
 	sm.check(t)
 }
+
+// TestSwapoffHoldsExitingMM checks try_to_unuse's references on the mms
+// it visits (v3.16 mm/swapfile.c): an mm whose owner exits while swapoff
+// holds it as start_mm is not torn down by the owner's mmput; swapoff,
+// finding itself the last user (mm_users == 1), drops it, and its own
+// mmput then runs exit_mmap and takes it off the mmlist.
+func TestSwapoffHoldsExitingMM(t *testing.T) {
+	sm := bootSwap(t, 16<<20)
+	s := sm.s
+	var mA, mB *MMStruct
+	var swapoffErr error
+	done := false
+	sm.sched.Spawn("setup+swapoff", 0, func(tk *sim.Task) {
+		mA, _ = s.NewMM()
+		mB, _ = s.NewMM()
+		for _, m := range []*MMStruct{mA, mB} {
+			a, _ := s.MmapAnon(m, PAGE_SIZE, true)
+			s.UserAccess(m, a, true, uint64(m.ID))
+			if pfn, ok := s.FollowPage(m, a); !ok || !s.ReclaimPage(pfn) {
+				t.Error("ReclaimPage failed")
+				return
+			}
+		}
+		swapoffErr = s.SwapOff(sm.dev)
+		done = true
+	})
+	sm.sched.Spawn("owner of A", 0, func(tk *sim.Task) {
+		// Swapoff frees A's slot first (A's page went out first), makes
+		// A its start_mm and sleeps reading B's slot: A's owner exits.
+		for s.swap.info[0].flags&SWP_WRITEOK != 0 || mA.mmUsers < 2 {
+			tk.Sleep(testSwapLatency / 10)
+		}
+		s.Mmput(mA)
+		if mA.mmUsers != 1 || !mA.onMMList || mA.vmas == nil {
+			t.Errorf("the owner's mmput tore down an mm swapoff holds (mm_users %d, on mmlist %v)", mA.mmUsers, mA.onMMList)
+		}
+	})
+	if err := sm.sched.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, sm.log.String())
+	}
+	if !done || swapoffErr != nil {
+		t.Fatalf("swapoff: done %v, %v", done, swapoffErr)
+	}
+	if mA.mmUsers != 0 || mA.onMMList || slices.Contains(s.mmList, mA) {
+		t.Fatalf("swapoff's mmput did not tear down the exited mm (mm_users %d, on mmlist %v)", mA.mmUsers, mA.onMMList)
+	}
+	if mB.mmUsers != 1 || mB.RSS(MM_ANONPAGES) != 1 {
+		t.Fatalf("B: mm_users %d, anon rss %d", mB.mmUsers, mB.RSS(MM_ANONPAGES))
+	}
+	s.Mmput(mB)
+	sm.check(t)
+}
