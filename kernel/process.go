@@ -143,16 +143,17 @@ func (p *Process) Exit() {
 	}
 	p.exited = true
 	p.Task.Flags |= sim.PF_EXITING
-	// Files close in descriptor order, mappings' files in address order:
-	// never in map order, which would make the machine nondeterministic.
-	for _, fd := range sortedKeys(p.files) {
-		p.closeFD(fd)
-	}
-	p.m.MM.ExitMMap(p.MM)
+	// exit_mm before exit_files, as do_exit orders them. Mappings' files
+	// close in address order, files in descriptor order: never in map
+	// order, which would make the machine nondeterministic.
+	p.m.MM.ExitMM(p.Task, p.MM)
 	for _, a := range sortedKeys(p.mapped) {
 		p.m.FS.Close(p.mapped[a])
 	}
 	p.mapped = nil
+	for _, fd := range sortedKeys(p.files) {
+		p.closeFD(fd)
+	}
 	p.m.MM.UnregisterProcess(p.Task)
 	p.m.MM.FreeThreadInfo(p.stack)
 	p.m.MM.ExitDirtyThrottle(p.Task)
@@ -238,8 +239,11 @@ func (p *Process) Touch(addr, length, stride uint64, write bool, token uint64) e
 			switch err {
 			case mm.ErrSegv, mm.ErrBus:
 				return EFAULT
-			case mm.ErrOOM:
-				return ENOMEM
+			case mm.ErrOOM, mm.ErrKilled:
+				// Back in user mode: the access is retried, unless
+				// a fatal signal kills the task first (dying).
+				a -= stride
+				continue
 			}
 			return err
 		}
@@ -662,6 +666,9 @@ func mapMMErr(err error) error {
 		return EINVAL
 	case mm.ENOMEM:
 		return ENOMEM
+	case mm.EINTR, mm.ERESTARTSYS:
+		// A killed task: what it returns is never seen.
+		return EINTR
 	}
 	return err
 }

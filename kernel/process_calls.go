@@ -178,6 +178,20 @@ func (p *Process) MsyncFlags(addr, length uint64, flags int) error {
 	}
 }
 
+// Kill is kill(target's pid, SIGKILL): the signal is pending at once and
+// wakes the target from an interruptible or killable sleep; the target
+// dies at its next signal check. ESRCH if it has exited.
+func (p *Process) Kill(target *Process) error {
+	if p.dying() {
+		return EINTR
+	}
+	if target == nil || target.exited {
+		return ESRCH
+	}
+	p.m.MM.SendSigkill(target.Task)
+	return nil
+}
+
 // CompactMemory is a write to /proc/sys/vm/compact_memory: compact every
 // node, in the writer's context.
 func (p *Process) CompactMemory() error {

@@ -107,7 +107,7 @@ func (fx *fragFixture) release() {
 	for _, v := range slices.Clone(fx.m.vmas) {
 		fx.s.Munmap(fx.m, v.Start, v.End-v.Start)
 	}
-	fx.s.ExitMMap(fx.m)
+	fx.s.Mmput(fx.m)
 	fx.s.LRUAddDrainAll()
 }
 
@@ -609,7 +609,7 @@ func BenchmarkCompactZone(b *testing.B) {
 		b.StopTimer()
 		s.putCompactControl(cc)
 		migrated += s.vmEvents[PGMIGRATE_SUCCESS] - before
-		s.ExitMMap(m)
+		s.Mmput(m)
 		s.LRUAddDrainAll()
 		b.StartTimer()
 	}

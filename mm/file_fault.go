@@ -251,7 +251,9 @@ func (s *System) doPageMkwrite(v *VMArea, pfn uint64, mk PageMkwriteOp) int {
 }
 
 // filemapFault is filemap_fault(): the page at pgoff, read in (with mmap
-// readahead) on a miss, which is a major fault.
+// readahead) on a miss, which is a major fault. The page lock is taken
+// with lock_page_or_retry: a user fault waits for it killably and
+// returns VM_FAULT_RETRY.
 func (s *System) filemapFault(v *VMArea, offset uint64, flags int) (uint64, int) {
 	s.Cover("filemap_fault")
 	m := v.File.Mapping
@@ -262,9 +264,9 @@ func (s *System) filemapFault(v *VMArea, offset uint64, flags int) (uint64, int)
 	}
 	ret := 0
 	pfn, ok := s.FindGetPage(m, offset)
-	if ok {
+	if ok && flags&FAULT_FLAG_TRIED == 0 {
 		s.doAsyncMmapReadahead(v, ra, pfn, offset)
-	} else {
+	} else if !ok {
 		s.doSyncMmapReadahead(v, ra, offset)
 		s.countVMEvent(PGMAJFAULT)
 		ret = VM_FAULT_MAJOR
@@ -288,7 +290,10 @@ func (s *System) filemapFault(v *VMArea, offset uint64, flags int) (uint64, int)
 			}
 			continue
 		}
-		s.lockPage(pfn)
+		if !s.lockPageOrRetry(pfn, v.mm, flags) {
+			s.PutPage(pfn)
+			return 0, ret | VM_FAULT_RETRY
+		}
 		p := &s.pages[pfn]
 		if p.mapping != m.handle() {
 			s.unlockPage(pfn)

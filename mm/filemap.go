@@ -49,6 +49,53 @@ func (s *System) lockPage(pfn uint64) {
 	}
 }
 
+// lockPageKillable is lock_page_killable() (__lock_page_killable): as
+// lockPage, but the wait is TASK_KILLABLE, and a fatal signal pending when
+// the lock is found held, or on waking, gives up with -EINTR.
+func (s *System) lockPageKillable(pfn uint64) int {
+	s.Cover("lock_page_killable")
+	if s.trylockPage(pfn) {
+		return 0
+	}
+	t := s.current()
+	if s.sched == nil || s.sched.Current() == nil {
+		s.bug("include/linux/pagemap.h", 480)
+	}
+	for {
+		if s.pages[pfn].PageLocked() {
+			// schedule() does not sleep with a fatal signal pending.
+			if !s.FatalSignalPending(t) {
+				t.WaitKillable(s.pageWaitqueue(pfn))
+			}
+			if s.FatalSignalPending(t) {
+				s.Cover("lock_page_killable:fatal_signal")
+				return errnoEINTR
+			}
+		}
+		if s.trylockPage(pfn) {
+			return 0
+		}
+	}
+}
+
+// waitOnPageLockedKillable is wait_on_page_locked_killable(): wait for
+// PG_locked to clear in TASK_KILLABLE; -EINTR if a fatal signal ends it.
+func (s *System) waitOnPageLockedKillable(pfn uint64) int {
+	t := s.current()
+	for s.pages[pfn].PageLocked() {
+		if s.sched == nil || s.sched.Current() == nil {
+			s.bug(srcFilemap, 720)
+		}
+		if !s.FatalSignalPending(t) {
+			t.WaitKillable(s.pageWaitqueue(pfn))
+		}
+		if s.FatalSignalPending(t) {
+			return errnoEINTR
+		}
+	}
+	return 0
+}
+
 // unlockPage is unlock_page(): clear PG_locked and wake the waiters.
 func (s *System) unlockPage(pfn uint64) {
 	p := &s.pages[pfn]
@@ -430,6 +477,13 @@ func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length in
 		written += int64(n)
 		length -= int64(n)
 		s.BalanceDirtyPagesRatelimited(m)
+		if s.FatalSignalPending(s.current()) {
+			// Killed: stop copying; what was written stays written.
+			if written > 0 {
+				return written, nil
+			}
+			return 0, EINTR
+		}
 	}
 	return written, nil
 }
@@ -476,7 +530,12 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 			s.pageCacheAsyncReadahead(m, ra, pfn, index, lastIndex-index)
 		}
 		if !p.testFlag(PG_uptodate) {
-			s.lockPage(pfn)
+			// page_not_up_to_date: lock_page_killable; a fatal
+			// signal ends the read (readpage_error).
+			if s.lockPageKillable(pfn) != 0 {
+				s.PutPage(pfn)
+				return s.genericFileReadOut(ra, tokens, prevIndex, prevOffset, EINTR)
+			}
 			if p.mapping == 0 {
 				// Truncated meanwhile: try again.
 				s.unlockPage(pfn)
@@ -487,7 +546,10 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 				// readpage_error path aside, a locked !uptodate
 				// page is read again.
 				m.Ops.Readpage(s, pfn)
-				s.lockPage(pfn)
+				if s.lockPageKillable(pfn) != 0 {
+					s.PutPage(pfn)
+					return s.genericFileReadOut(ra, tokens, prevIndex, prevOffset, EINTR)
+				}
 			}
 			s.unlockPage(pfn)
 		}
@@ -529,8 +591,18 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 		length -= n
 		pos += n
 	}
+	return s.genericFileReadOut(ra, tokens, prevIndex, prevOffset, nil)
+}
+
+// genericFileReadOut is do_generic_file_read's out: label: record where
+// the read left off for readahead, and return what was read, or the error
+// if nothing was.
+func (s *System) genericFileReadOut(ra *FileRAState, tokens []uint64, prevIndex uint64, prevOffset int64, err error) ([]uint64, error) {
 	ra.PrevPos = int64(prevIndex)<<PAGE_SHIFT | prevOffset
-	return tokens, nil
+	if len(tokens) > 0 {
+		return tokens, nil
+	}
+	return tokens, err
 }
 
 // WakeUpPage and WaitOnPageBit export the page wait queues to block I/O

@@ -13,8 +13,8 @@ import "errors"
 // exist (THP enabled = never), so every lookup ends at a PTE and page_mask is
 // always 0; the gate area (the vsyscall page) lies above TASK_SIZE and no
 // user range reaches it; mmap_sem is not modeled, so the nonblocking
-// protocol only matters if a fault returns VM_FAULT_RETRY, which no modeled
-// anonymous fault does.
+// protocol only matters if a fault returns VM_FAULT_RETRY (a page lock
+// waited for in filemap_fault or do_swap_page).
 
 // FOLL_* flags for get_user_pages and follow_page, include/linux/mm.h.
 const (
@@ -230,12 +230,15 @@ func (s *System) findExtendVMA(m *MMStruct, addr uint64) *VMArea {
 	return v
 }
 
+// ERESTARTSYS is what get_user_pages returns for a task killed before it
+// got any page.
+var ERESTARTSYS = errors.New("ERESTARTSYS")
+
 // __getUserPages is __get_user_pages() with pages and vmas NULL: fault in
 // and follow nrPages pages from start. It returns how many it got, or an
-// error if it got none.
-//
-// Model: fatal signals are not modeled, so the walk is never cut short by
-// one.
+// error if it got none; a fatal signal stops it before the next page
+// (-ERESTARTSYS if none yet), so that a killed task does not go on
+// faulting and allocating.
 func (s *System) __getUserPages(m *MMStruct, start, nrPages uint64, gupFlags int, nonblocking *bool) (uint64, error) {
 	s.Cover("__get_user_pages")
 	if nrPages == 0 {
@@ -268,6 +271,10 @@ func (s *System) __getUserPages(m *MMStruct, start, nrPages uint64, gupFlags int
 			}
 		}
 	retry:
+		if s.FatalSignalPending(s.current()) {
+			s.Cover("__get_user_pages:fatal_signal")
+			return fail(ERESTARTSYS)
+		}
 		s.condResched()
 		_, ok, err := s.followPageMask(v, start, follFlags)
 		if !ok && err == nil {
@@ -316,6 +323,12 @@ func (s *System) GetUserPages(m *MMStruct, start, nrPages uint64, write bool) ([
 			return out, EFAULT
 		}
 		for tries := 0; ; tries++ {
+			if s.FatalSignalPending(s.current()) {
+				if len(out) > 0 {
+					return out, nil
+				}
+				return nil, ERESTARTSYS
+			}
 			pfn, ok, err := s.followPageMask(v, addr, flags)
 			if err != nil {
 				return out, err

@@ -16,7 +16,7 @@ package mm
 //     only on pages it isolates or finds off the LRU.
 //   - each address space's locked_vm equals the pages of its VM_LOCKED
 //     VMAs. exit_mmap keeps locked_vm while it munlocks, so this holds only
-//     outside ExitMMap (the checker runs between operations).
+//     outside exitMMap (the checker runs between operations).
 //
 // Not checked, because v3.16 allows otherwise: that a VM_LOCKED VMA maps
 // only PG_mlocked pages (a failed mlock leaves VM_LOCKED on the VMAs before

@@ -21,7 +21,8 @@ import "slices"
 //     between lowest_bit and highest_bit, and it is on the available list
 //     exactly when it is writable and not full; nr_swap_pages equals the
 //     free slots and total_swap_pages the slots of the writable areas;
-//   - each address space's MM_SWAPENTS equals its swap PTEs;
+//   - each address space's MM_SWAPENTS equals its swap PTEs, and one
+//     with any is on init_mm.mmlist;
 //   - PageSwapBacked holds exactly for anon pages, swap-cache pages, shmem
 //     pages, and pages orphaned from those (no mapping, not mapped); shmem
 //     pages are PageSwapBacked;
@@ -53,6 +54,9 @@ func (s *System) checkSwapInvariants(bad func(format string, args ...any)) {
 		}
 		if swapents != m.rss[MM_SWAPENTS] {
 			bad("mm %d MM_SWAPENTS %d but %d PTEs hold swap entries", m.ID, m.rss[MM_SWAPENTS], swapents)
+		}
+		if swapents != 0 && !m.onMMList {
+			bad("mm %d holds %d swap entries but is not on init_mm.mmlist: swapoff would miss them", m.ID, swapents)
 		}
 	}
 	shmemRefs := map[uint64]int{}

@@ -338,10 +338,15 @@ func (s *System) handleMMFault(m *MMStruct, v *VMArea, addr uint64, flags int) i
 }
 
 // Errors a user access can end with (the signal the task would get).
+// ErrOOM: the fault ran out of memory; pagefault_out_of_memory has run
+// and the task returns to user mode, which retries the access unless the
+// task was killed. ErrKilled: a fault to be retried found a fatal signal
+// pending, which the return to user mode delivers.
 var (
-	ErrSegv = errors.New("SIGSEGV")
-	ErrBus  = errors.New("SIGBUS")
-	ErrOOM  = errors.New("VM_FAULT_OOM")
+	ErrSegv   = errors.New("SIGSEGV")
+	ErrBus    = errors.New("SIGBUS")
+	ErrOOM    = errors.New("VM_FAULT_OOM")
+	ErrKilled = errors.New("fatal signal")
 )
 
 // UserAccess is what the CPU and arch/x86/mm/fault.c do when a task reads
@@ -398,8 +403,15 @@ retry:
 		return ErrSegv
 	}
 	fault := s.handleMMFault(m, v, addr, flags)
+	if fault&VM_FAULT_RETRY != 0 && s.FatalSignalPending(s.current()) {
+		s.Cover("__do_page_fault:fatal_signal")
+		return ErrKilled
+	}
 	switch {
 	case fault&VM_FAULT_OOM != 0:
+		// mm_fault_error for a user fault: the OOM killer, then back to
+		// user mode.
+		s.pagefaultOutOfMemory()
 		return ErrOOM
 	case fault&VM_FAULT_SIGBUS != 0:
 		return ErrBus
@@ -583,6 +595,9 @@ func (s *System) copyPageRange(dst, src *MMStruct, v, dstVMA *VMArea) error {
 				err = ErrOOM
 				return
 			}
+			// swapoff must find dst: onto the mmlist right after src
+			// (a migration entry too, as swap_duplicate lets it pass).
+			s.mmlistAdd(dst, src)
 			if !nonSwapEntry(entry) {
 				dst.rss[MM_SWAPENTS]++
 			} else if isMigrationEntry(entry) {

@@ -188,7 +188,7 @@ func TestMunmapFreesWithLastReference(t *testing.T) {
 		t.Errorf("access to the hole: %v, want SIGSEGV", err)
 	}
 	checkInv(t, s)
-	s.ExitMMap(m)
+	s.Mmput(m)
 	s.LRUAddDrainAll()
 	if after := freeNow(s); after != before {
 		t.Fatalf("free pages %d before, %d after exit: %d leaked", before, after, before-after)
@@ -241,7 +241,7 @@ func TestForkExitDataIntegrity(t *testing.T) {
 		checkInv(t, s)
 	}
 	for _, a := range spaces {
-		s.ExitMMap(a.m)
+		s.Mmput(a.m)
 	}
 	s.LRUAddDrainAll()
 	if after := freeNow(s); after != before {
@@ -288,7 +288,7 @@ func TestExitFreesAllPageTables(t *testing.T) {
 		s.UserAccess(m, addr+i*PAGE_SIZE, true, i)
 	}
 	s.Munmap(m, addr+PAGE_SIZE, PAGE_SIZE)
-	s.ExitMMap(m)
+	s.Mmput(m)
 	s.LRUAddDrainAll()
 	if n := s.GlobalPageStateSnapshot(NR_PAGETABLE); n != 0 {
 		t.Fatalf("NR_PAGETABLE %d after exit", n)

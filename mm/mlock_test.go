@@ -222,7 +222,7 @@ func TestMunmapLockedRange(t *testing.T) {
 	checkInv(t, s)
 
 	before = unev(s)
-	s.ExitMMap(m)
+	s.Mmput(m)
 	if d := unev(s).sub(before); d != (unevEvents{munlocked: 2, rescued: 2}) {
 		t.Fatalf("exit events %+v, want 2 munlocked and 2 rescued", d)
 	}

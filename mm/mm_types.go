@@ -55,7 +55,10 @@ type MMStruct struct {
 	rss    [NR_MM_COUNTERS]int64
 	nrPtes int64
 	// mmUsers and mmCount are mm_users and mm_count.
-	mmUsers, mmCount  int
+	mmUsers, mmCount int
+	// onMMList is !list_empty(&mm->mmlist): the mm is on swapoff's list,
+	// System.mmlist.
+	onMMList          bool
 	totalVM, lockedVM uint64
 }
 

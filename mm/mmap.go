@@ -2,7 +2,13 @@
 
 package mm
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"pagesim/sim"
+)
 
 // mm/mmap.c and the mm half of kernel/fork.c: creating and tearing down
 // address spaces, mmap and munmap of anonymous memory, and fork's copy.
@@ -287,9 +293,91 @@ func (s *System) freeTablesIn(tlb *mmuGather, m *MMStruct, t ptTable, shift uint
 	}
 }
 
-// ExitMMap is exit_mmap() with mmdrop(): unmap everything, free all page
-// tables and the pgd.
-func (s *System) ExitMMap(m *MMStruct) {
+// mmget is atomic_inc(&mm->mm_users); nil is init_mm, whose users never
+// reach 0.
+func (m *MMStruct) mmget() {
+	if m != nil {
+		m.mmUsers++
+	}
+}
+
+// Mmput is mmput() (kernel/fork.c): drop a user of m; the last one tears
+// the address space down (exit_mmap) and takes it off swapoff's mmlist.
+// nil is init_mm.
+func (s *System) Mmput(m *MMStruct) {
+	if m == nil {
+		return
+	}
+	m.mmUsers--
+	if m.mmUsers != 0 {
+		return
+	}
+	s.exitMMap(m)
+	if m.onMMList {
+		s.mmlistDel(m)
+	}
+}
+
+// ExitMM is exit_mm() (kernel/exit.c) for task t leaving m: t's mm
+// becomes NULL (the OOM killer passes over it from now on), its user of
+// m is dropped (mmput: the last one frees the memory), and TIF_MEMDIE is
+// cleared.
+func (s *System) ExitMM(t *sim.Task, m *MMStruct) {
+	for _, p := range s.procs {
+		if p.Task == t {
+			p.MM = nil
+		}
+	}
+	s.Mmput(m)
+	delete(s.memdie, t)
+}
+
+// mmlistAdd is the "make sure mm is on swapoff's mmlist" step of
+// try_to_unmap_one and copy_one_pte: list_add(&m->mmlist, &after->mmlist)
+// (after nil is init_mm) if m is not on the list yet.
+func (s *System) mmlistAdd(m, after *MMStruct) {
+	if m.onMMList {
+		return
+	}
+	i := 0
+	if after != nil {
+		i = s.mmlistIndex(after) + 1
+	}
+	s.mmlist = slices.Insert(s.mmlist, i, m)
+	m.onMMList = true
+}
+
+// mmlistDel is list_del(&m->mmlist).
+func (s *System) mmlistDel(m *MMStruct) {
+	s.mmlist = slices.Delete(s.mmlist, s.mmlistIndex(m), s.mmlistIndex(m)+1)
+	m.onMMList = false
+}
+
+// mmlistIndex is m's position on the mmlist; m must be on it.
+func (s *System) mmlistIndex(m *MMStruct) int {
+	i := slices.Index(s.mmlist, m)
+	if i < 0 {
+		panic(fmt.Sprintf("mm %d is not on the mmlist", m.ID))
+	}
+	return i
+}
+
+// mmlistNext is list_entry(m->mmlist.next): the mm after m on the
+// circular list, nil for init_mm.
+func (s *System) mmlistNext(m *MMStruct) *MMStruct {
+	i := 0
+	if m != nil {
+		i = s.mmlistIndex(m) + 1
+	}
+	if i == len(s.mmlist) {
+		return nil
+	}
+	return s.mmlist[i]
+}
+
+// exitMMap is exit_mmap() with mmdrop(): unmap everything, free all page
+// tables and the pgd. Mmput calls it when the last user goes.
+func (s *System) exitMMap(m *MMStruct) {
 	s.Cover("exit_mmap")
 	// mlock hook (mlock.go): munlock the VM_LOCKED VMAs first, as
 	// exit_mmap does; locked_vm is left as it is.
@@ -342,7 +430,7 @@ func (s *System) DupMM(old *MMStruct) (*MMStruct, error) {
 		}
 		m.totalVM += (v.End - v.Start) >> PAGE_SHIFT
 		if err := s.copyPageRange(m, old, pv, v); err != nil {
-			s.ExitMMap(m)
+			s.Mmput(m)
 			return nil, err
 		}
 	}

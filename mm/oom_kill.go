@@ -5,6 +5,7 @@ package mm
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"pagesim/klog"
 	"pagesim/sim"
@@ -20,6 +21,10 @@ type OOMProcess struct {
 	MM          *MMStruct
 	Parent      *sim.Task
 	OOMScoreAdj int
+	// origin is OOM_FLAG_ORIGIN in signal->oom_flags: the process is
+	// allocating on behalf of the whole system (swapoff), and is the
+	// OOM killer's first choice.
+	origin bool
 }
 
 // OOM_SCORE_ADJ_MIN: such a task is never killed.
@@ -47,6 +52,25 @@ func (s *System) FatalSignalPending(t *sim.Task) bool {
 	// always nobody has been killed, and the empty test inlines where the
 	// map lookup is a runtime call.
 	return len(s.sigkill) != 0 && s.sigkill[t]
+}
+
+// SendSigkill is do_send_sig_info(SIGKILL, t) (kill(2), or the OOM
+// killer's): the signal is pending, and signal_wake_up wakes t if it
+// sleeps interruptibly or killably.
+func (s *System) SendSigkill(t *sim.Task) {
+	s.sigkill[t] = true
+	t.SignalWake()
+}
+
+// setCurrentOOMOrigin is set_current_oom_origin() (on) and
+// clear_current_oom_origin() (off).
+func (s *System) setCurrentOOMOrigin(on bool) {
+	cur := s.current()
+	for _, p := range s.procs {
+		if p.Task == cur {
+			p.origin = on
+		}
+	}
 }
 
 // tryToSetZonelistOom is try_set_zonelist_oom(): only one OOM kill per
@@ -92,9 +116,11 @@ func (s *System) oomBadness(p *OOMProcess, totalpages uint64) uint64 {
 	return 1
 }
 
-// selectBadProcess is select_bad_process(): the highest badness; a task
-// already dying (TIF_MEMDIE, or exiting) makes the caller wait instead
-// (abort).
+// selectBadProcess is select_bad_process() with
+// oom_scan_process_thread(): the highest badness, but first a process
+// marked as the OOM origin (swapoff); a task already dying (TIF_MEMDIE, or
+// exiting with its mm) makes the caller wait instead (abort), one past
+// exit_mm is passed over.
 func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points uint64, abort bool) {
 	s.Cover("select_bad_process")
 	for _, p := range s.procs {
@@ -105,6 +131,10 @@ func (s *System) selectBadProcess(totalpages uint64) (chosen *OOMProcess, points
 			return nil, 0, true
 		}
 		if p.MM == nil {
+			continue
+		}
+		if p.origin { // oom_task_origin: OOM_SCAN_SELECT
+			chosen, points = p, math.MaxUint64
 			continue
 		}
 		if p.Task.Flags&sim.PF_EXITING != 0 {
@@ -270,7 +300,21 @@ func (s *System) outOfMemory(zl *zonelist, gfp GFP, order uint) {
 	}
 	if !abort {
 		s.oomKillProcess(p, gfp, order, points, totalpages, "Out of memory")
-		s.scheduleTimeoutUninterruptible(1)
+		s.scheduleTimeoutKillable(1)
+	}
+}
+
+// pagefaultOutOfMemory is pagefault_out_of_memory(): a user fault that
+// ran out of memory calls the OOM killer (unconstrained, gfp 0, order 0)
+// unless one is already running on node 0's GFP_KERNEL zonelist.
+//
+// Model: no memcg OOM (mem_cgroup_oom_synchronize is false).
+func (s *System) pagefaultOutOfMemory() {
+	s.Cover("pagefault_out_of_memory")
+	zl := s.nodeZonelist(0, GFP_KERNEL)
+	if s.tryToSetZonelistOom(zl) {
+		s.outOfMemory(zl, 0, 0)
+		s.clearZonelistOom(zl)
 	}
 }
 

@@ -935,7 +935,7 @@ func (s *System) bdiDirtyLimits(b *BackingDevInfo, dirtyThresh, backgroundThresh
 // mode).
 //
 // Model: the pause is io_schedule_timeout in TASK_KILLABLE; a fatal
-// signal ends it early (SleepInterruptible, woken by SignalWake only for
+// signal ends it early (SleepKillable, woken by SignalWake only for
 // SIGKILL). BDI_CAP_STRICTLIMIT is not modeled (FUSE only).
 func (s *System) balanceDirtyPages(m *AddressSpace, pagesDirtied uint64) {
 	s.Cover("balance_dirty_pages")
@@ -1013,7 +1013,7 @@ func (s *System) balanceDirtyPages(m *AddressSpace, pagesDirtied uint64) {
 			s.traceBalanceDirtyPages(b, dirtyThresh, backgroundThresh, nrDirty, bdiThresh, bdiDirty,
 				dirtyRatelimit, taskRatelimit, pagesDirtied, period, pause, startTime)
 		}
-		cur.SleepInterruptible(pause * 1e9 / HZ) // io_schedule_timeout, TASK_KILLABLE
+		cur.SleepKillable(pause * 1e9 / HZ) // io_schedule_timeout in TASK_KILLABLE
 
 		cur.DirtyPausedWhen = now + pause
 		cur.NrDirtied = 0

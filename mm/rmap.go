@@ -432,6 +432,7 @@ func (s *System) tryToUnmapOne(pfn uint64, v *VMArea, address uint64, flags int)
 				*ptep = pteval
 				return SWAP_FAIL
 			}
+			s.mmlistAdd(m, nil) // swapoff must find m: onto init_mm.mmlist
 			m.rss[MM_ANONPAGES]--
 			m.rss[MM_SWAPENTS]++
 		} else {

@@ -323,9 +323,10 @@ func (s *System) swapinReadahead(entry swpEntry, gfp GFP, v *VMArea, addr uint64
 // __lock_page_or_retry() (mm/filemap.c): take the page lock, or, for a
 // fault that may be retried, wait for the lock to be released and tell
 // the caller to retry (false). FAULT_FLAG_RETRY_NOWAIT returns at once.
+// With FAULT_FLAG_KILLABLE the waits are killable: a fatal signal ends
+// them, and a lock not taken for it is false too.
 //
-// Model: mmap_sem is not modeled (nothing is dropped); fatal signals are
-// not modeled, so the killable waits are plain waits.
+// Model: mmap_sem is not modeled (nothing is dropped).
 func (s *System) lockPageOrRetry(pfn uint64, m *MMStruct, flags int) bool {
 	s.Cover("lock_page_or_retry")
 	if s.trylockPage(pfn) {
@@ -335,8 +336,15 @@ func (s *System) lockPageOrRetry(pfn uint64, m *MMStruct, flags int) bool {
 		if flags&FAULT_FLAG_RETRY_NOWAIT != 0 {
 			return false
 		}
-		s.WaitOnPageLocked(pfn)
+		if flags&FAULT_FLAG_KILLABLE != 0 {
+			s.waitOnPageLockedKillable(pfn)
+		} else {
+			s.WaitOnPageLocked(pfn)
+		}
 		return false
+	}
+	if flags&FAULT_FLAG_KILLABLE != 0 {
+		return s.lockPageKillable(pfn) == 0
 	}
 	s.lockPage(pfn)
 	return true

@@ -3,6 +3,7 @@
 package mm
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,7 +238,7 @@ func TestAnonSwapOutAndIn(t *testing.T) {
 		if c := s.SwapMapCount(0, 1); c != 0 || s.NrSwapPages() != totalSlots {
 			t.Fatalf("slot after reuse %#x, nr_swap_pages %d", c, s.NrSwapPages())
 		}
-		s.ExitMMap(m)
+		s.Mmput(m)
 	})
 	sm.check(t)
 }
@@ -311,8 +312,8 @@ func TestForkSharesSwapEntry(t *testing.T) {
 		if got, _ := s.UserAccess(child, addr+PAGE_SIZE, false, 0); got != 0x333 {
 			t.Fatalf("child read %#x", got)
 		}
-		s.ExitMMap(child)
-		s.ExitMMap(parent)
+		s.Mmput(child)
+		s.Mmput(parent)
 		if s.NrSwapPages() != s.TotalSwapPages() {
 			t.Fatalf("after exit nr_swap_pages %d of %d", s.NrSwapPages(), s.TotalSwapPages())
 		}
@@ -371,7 +372,7 @@ func TestMunmapFreesSwap(t *testing.T) {
 		if freeNow(s) <= free {
 			t.Fatal("munmap freed no page")
 		}
-		s.ExitMMap(m)
+		s.Mmput(m)
 	})
 	sm.check(t)
 }
@@ -443,8 +444,8 @@ func TestSwapoffBringsBack(t *testing.T) {
 			t.Fatalf("shmem read %v", toks)
 		}
 		checkInv(t, s)
-		s.ExitMMap(child)
-		s.ExitMMap(parent)
+		s.Mmput(child)
+		s.Mmput(parent)
 	})
 	sm.check(t)
 }
@@ -499,7 +500,7 @@ func TestSwapReadaheadCluster(t *testing.T) {
 		// so a page still locked for its read would stay in the swap
 		// cache (holding its slot) until reclaim finds it.
 		s.current().Sleep(n * testSwapLatency)
-		s.ExitMMap(m)
+		s.Mmput(m)
 		if s.totalSwapcachePages() != 0 || s.NrSwapPages() != s.TotalSwapPages() {
 			t.Fatalf("after exit: swap cache %d nr_swap_pages %d", s.totalSwapcachePages(), s.NrSwapPages())
 		}
@@ -546,7 +547,7 @@ func TestSwapFullFailsAddToSwap(t *testing.T) {
 		if got, _ := s.UserAccess(m, addr+2*PAGE_SIZE, false, 0); got != 11 {
 			t.Fatalf("read %#x", got)
 		}
-		s.ExitMMap(m)
+		s.Mmput(m)
 	})
 	sm.check(t)
 }
@@ -576,7 +577,7 @@ func TestMeminfoSwap(t *testing.T) {
 		if swaps != want {
 			t.Fatalf("/proc/swaps:\n%q\nwant\n%q", swaps, want)
 		}
-		s.ExitMMap(m)
+		s.Mmput(m)
 	})
 	sm.check(t)
 }
@@ -606,7 +607,155 @@ func BenchmarkFaultSwapIn(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		s.ExitMMap(m)
+		s.Mmput(m)
 	})
 	sm.check(b)
+}
+
+// TestSwapoffWalksMmlist checks v3.16's init_mm.mmlist: an mm joins it at
+// the head when try_to_unmap_one gives it its first swap entry, a child
+// right after its parent when copy_one_pte copies a swap entry at fork,
+// and try_to_unuse searches it from start_mm around the circle (starting
+// at the mm the previous entry was freed from), never visiting an mm that
+// never had a swap entry; a successful swapoff drains it (drain_mmlist).
+func TestSwapoffWalksMmlist(t *testing.T) {
+	sm := bootSwap(t, 16<<20)
+	s := sm.s
+	sm.run(t, func() {
+		mA, _ := s.NewMM()
+		mC, _ := s.NewMM()
+		mB, _ := s.NewMM()
+		page := func(m *MMStruct, tok uint64) uint64 {
+			a, _ := s.MmapAnon(m, PAGE_SIZE, true)
+			s.UserAccess(m, a, true, tok)
+			return a
+		}
+		aA, _, aB := page(mA, 1), page(mC, 2), page(mB, 3)
+		for _, x := range []struct {
+			m *MMStruct
+			a uint64
+		}{{mB, aB}, {mA, aA}} {
+			if pfn, ok := s.FollowPage(x.m, x.a); !ok || !s.ReclaimPage(pfn) {
+				t.Fatal("ReclaimPage failed")
+			}
+		}
+		mA2, err := s.DupMM(mA) // copies A's swap entry: joins after A
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []*MMStruct{mA, mA2, mB}
+		if !slices.Equal(s.mmlist, want) || mC.onMMList {
+			t.Fatalf("mmlist %v, want A, A2, B (ids %d %d %d), C (%d) not on it", mmIDs(s.mmlist), mA.ID, mA2.ID, mB.ID, mC.ID)
+		}
+		var seen []*MMStruct
+		s.unuseMMSeen = func(m *MMStruct) { seen = append(seen, m) }
+		if err := s.SwapOff(sm.dev); err != nil {
+			t.Fatal(err)
+		}
+		// B's slot (allocated first): from init_mm, A, A2, then B frees
+		// it and becomes start_mm. A's slot: start_mm B first, then
+		// round through init_mm to A and A2.
+		want = []*MMStruct{mA, mA2, mB, mB, mA, mA2}
+		if !slices.Equal(seen, want) {
+			t.Fatalf("unuse_mm visited %v, want %v", mmIDs(seen), mmIDs(want))
+		}
+		if len(s.mmlist) != 0 || mA.onMMList || mB.onMMList || mA2.onMMList {
+			t.Fatalf("mmlist %v after swapoff, want drained", mmIDs(s.mmlist))
+		}
+		for _, m := range []*MMStruct{mA, mA2, mB, mC} {
+			if m.mmUsers != 1 {
+				t.Fatalf("mm %d: mm_users %d after swapoff, want 1", m.ID, m.mmUsers)
+			}
+			s.Mmput(m)
+		}
+	})
+	sm.check(t)
+}
+
+func mmIDs(ms []*MMStruct) []int {
+	var ids []int
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// TestSwapoffFatalSignal checks v3.16 mm/swapfile.c try_to_unuse: a
+// signal pending stops it before the next slot with -EINTR, and swapoff
+// puts the area back (reinsert_swap_info), its slots still in use.
+func TestSwapoffFatalSignal(t *testing.T) {
+	sm := bootSwap(t, 16<<20)
+	s := sm.s
+	var m *MMStruct
+	sm.run(t, func() {
+		m, _ = s.NewMM()
+		a, _ := s.MmapAnon(m, PAGE_SIZE, true)
+		s.UserAccess(m, a, true, 7)
+		if pfn, ok := s.FollowPage(m, a); !ok || !s.ReclaimPage(pfn) {
+			t.Fatal("ReclaimPage failed")
+		}
+		total := s.TotalSwapPages()
+		s.SendSigkill(s.current())
+		if err := s.SwapOff(sm.dev); err != EINTR {
+			t.Fatalf("swapoff with SIGKILL pending: %v, want EINTR", err)
+		}
+		if s.TotalSwapPages() != total || m.RSS(MM_SWAPENTS) != 1 {
+			t.Fatalf("after the interrupted swapoff: total_swap_pages %d (was %d), swapents %d", s.TotalSwapPages(), total, m.RSS(MM_SWAPENTS))
+		}
+		checkInv(t, s)
+		s.Mmput(m)
+	})
+	sm.check(t)
+}
+
+// TestSwapoffHoldsExitingMM checks try_to_unuse's references on the mms
+// it visits (v3.16 mm/swapfile.c): an mm whose owner exits while swapoff
+// holds it as start_mm is not torn down by the owner's mmput; swapoff,
+// finding itself the last user (mm_users == 1), drops it, and its own
+// mmput then runs exit_mmap and takes it off the mmlist.
+func TestSwapoffHoldsExitingMM(t *testing.T) {
+	sm := bootSwap(t, 16<<20)
+	s := sm.s
+	var mA, mB *MMStruct
+	var swapoffErr error
+	done := false
+	sm.sched.Spawn("setup+swapoff", 0, func(tk *sim.Task) {
+		mA, _ = s.NewMM()
+		mB, _ = s.NewMM()
+		for _, m := range []*MMStruct{mA, mB} {
+			a, _ := s.MmapAnon(m, PAGE_SIZE, true)
+			s.UserAccess(m, a, true, uint64(m.ID))
+			if pfn, ok := s.FollowPage(m, a); !ok || !s.ReclaimPage(pfn) {
+				t.Error("ReclaimPage failed")
+				return
+			}
+		}
+		swapoffErr = s.SwapOff(sm.dev)
+		done = true
+	})
+	sm.sched.Spawn("owner of A", 0, func(tk *sim.Task) {
+		// Swapoff frees A's slot first (A's page went out first), makes
+		// A its start_mm and sleeps reading B's slot: A's owner exits.
+		for s.swap.info[0].flags&SWP_WRITEOK != 0 || mA.mmUsers < 2 {
+			tk.Sleep(testSwapLatency / 10)
+		}
+		s.Mmput(mA)
+		if mA.mmUsers != 1 || !mA.onMMList || mA.vmas == nil {
+			t.Errorf("the owner's mmput tore down an mm swapoff holds (mm_users %d, on mmlist %v)", mA.mmUsers, mA.onMMList)
+		}
+	})
+	if err := sm.sched.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, sm.log.String())
+	}
+	if !done || swapoffErr != nil {
+		t.Fatalf("swapoff: done %v, %v", done, swapoffErr)
+	}
+	if mA.mmUsers != 0 || mA.onMMList || slices.Contains(s.mmList, mA) {
+		t.Fatalf("swapoff's mmput did not tear down the exited mm (mm_users %d, on mmlist %v)", mA.mmUsers, mA.onMMList)
+	}
+	if mB.mmUsers != 1 || mB.RSS(MM_ANONPAGES) != 1 {
+		t.Fatalf("B: mm_users %d, anon rss %d", mB.mmUsers, mB.RSS(MM_ANONPAGES))
+	}
+	s.Mmput(mB)
+	sm.check(t)
 }

@@ -695,6 +695,9 @@ func (s *System) unuseVMA(v *VMArea, entry swpEntry, pfn uint64) int {
 //
 // Model: mmap_sem is not modeled, so its trylock never fails.
 func (s *System) unuseMM(m *MMStruct, entry swpEntry, pfn uint64) int {
+	if s.unuseMMSeen != nil {
+		s.unuseMMSeen(m)
+	}
 	for _, v := range m.vmas {
 		if v.anonVma != nil && s.unuseVMA(v, entry, pfn) != 0 {
 			break
@@ -726,35 +729,29 @@ func (s *System) findNextToUnuse(si *swapInfoStruct, prev uint64) uint64 {
 	}
 }
 
-// mmLive reports whether m is still on the mm list (atomic_inc_not_zero
-// on mm_users).
-func (s *System) mmLive(m *MMStruct) bool {
-	for _, x := range s.mmList {
-		if x == m {
-			return true
-		}
-	}
-	return false
-}
-
 // tryToUnuse is try_to_unuse(): for every slot of the area still in use,
 // read its page into the swap cache and put it back into every page table
 // and shmem file that references the slot, then drop it from the swap
 // cache, dirty, so that it is written elsewhere if it is swapped again.
-// It returns 0 or a negative errno.
+// The page tables are searched along init_mm.mmlist (System.mmlist), the
+// mms that have had a swap entry, starting after the mm the previous
+// entry was freed from. A fatal signal ends it with -EINTR. It returns 0
+// or a negative errno.
 //
-// Model: the mm list walked is System.mmList (every live mm, in creation
-// order) with init_mm, which holds no swap, at its head; the kernel walks
-// init_mm.mmlist, where an mm joins on its first swap entry (children
-// after their parent). Signals are not modeled.
+// Model: only SIGKILL is modeled, so signal_pending is
+// fatal_signal_pending; frontswap is not modeled.
 func (s *System) tryToUnuse(typ int) int {
 	s.Cover("try_to_unuse")
 	si := s.swap.info[typ]
-	var startMM *MMStruct // nil is init_mm
+	var startMM *MMStruct // nil is init_mm, which swapoff holds throughout
 	retval := 0
 	var i uint64
 	for {
 		if i = s.findNextToUnuse(si, i); i == 0 {
+			break
+		}
+		if s.FatalSignalPending(s.current()) {
+			retval = errnoEINTR
 			break
 		}
 		entry := swpEntry{Type: typ, Offset: i}
@@ -767,7 +764,9 @@ func (s *System) tryToUnuse(typ int) int {
 			retval = errnoENOMEM
 			break
 		}
-		if startMM != nil && !s.mmLive(startMM) {
+		// Only our reference left: the mm is exiting, let it go.
+		if startMM != nil && startMM.mmUsers == 1 {
+			s.Mmput(startMM)
 			startMM = nil
 		}
 		s.WaitOnPageLocked(pfn)
@@ -789,20 +788,21 @@ func (s *System) tryToUnuse(typ int) int {
 		}
 		if swapCount(si.swapMap[i]) != 0 {
 			setStartMM := si.swapMap[i] >= swcount
-			newStartMM := startMM
-			// The circular list: init_mm, then every live mm.
-			list := append([]*MMStruct{nil}, s.mmList...)
-			pos := 0
-			for k, x := range list {
-				if x == startMM {
-					pos = k
+			newStartMM, prevMM := startMM, startMM
+			newStartMM.mmget()
+			prevMM.mmget()
+			// Around the circular list from start_mm back to it. Each mm
+			// visited is held, so it stays on the list while we sleep.
+			for m := startMM; swapCount(si.swapMap[i]) != 0 && retval == 0; {
+				if m = s.mmlistNext(m); m == startMM {
+					break
 				}
-			}
-			for k := 1; k < len(list) && swapCount(si.swapMap[i]) != 0 && retval == 0; k++ {
-				m := list[(pos+k)%len(list)]
-				if m != nil && !s.mmLive(m) {
-					continue
+				if m != nil && m.mmUsers == 0 {
+					continue // atomic_inc_not_zero failed: being torn down
 				}
+				m.mmget()
+				s.Mmput(prevMM)
+				prevMM = m
 				s.condResched()
 				swcount = si.swapMap[i]
 				switch {
@@ -813,10 +813,14 @@ func (s *System) tryToUnuse(typ int) int {
 					retval = s.unuseMM(m, entry, pfn)
 				}
 				if setStartMM && si.swapMap[i] < swcount {
+					s.Mmput(newStartMM)
+					m.mmget()
 					newStartMM = m
 					setStartMM = false
 				}
 			}
+			s.Mmput(prevMM)
+			s.Mmput(startMM)
 			startMM = newStartMM
 		}
 		if retval != 0 {
@@ -841,7 +845,22 @@ func (s *System) tryToUnuse(typ int) int {
 		s.PutPage(pfn)
 		s.condResched()
 	}
+	s.Mmput(startMM)
 	return retval
+}
+
+// drainMmlist is drain_mmlist(): once no swap area has a slot in use,
+// empty init_mm.mmlist (list_del_init: each mm may join again).
+func (s *System) drainMmlist() {
+	for t := 0; t < s.swap.nrSwapfiles; t++ {
+		if s.swap.info[t].inusePages != 0 {
+			return
+		}
+	}
+	for _, m := range s.mmlist {
+		m.onMMList = false
+	}
+	s.mmlist = nil
 }
 
 // siSwapinfo is si_swapinfo(): free and total swap, counting the slots of
@@ -1029,7 +1048,10 @@ func (s *System) SwapOff(dev SwapDevice) error {
 	s.swap.totalSwapPages -= int64(p.pages)
 	p.flags &^= SWP_WRITEOK
 
-	if err := s.tryToUnuse(p.typ); err != 0 {
+	s.setCurrentOOMOrigin(true)
+	err := s.tryToUnuse(p.typ)
+	s.setCurrentOOMOrigin(false)
+	if err != 0 {
 		// reinsert_swap_info
 		s.enableSwapInfo(p, p.prio, p.swapMap)
 		if err == errnoEINTR {
@@ -1037,6 +1059,7 @@ func (s *System) SwapOff(dev SwapDevice) error {
 		}
 		return ENOMEM
 	}
+	s.drainMmlist()
 	// Wait for anyone still in scan_swap_map.
 	p.highestBit = 0
 	p.clusterNr = 0

@@ -63,6 +63,11 @@ type System struct {
 	// live ones.
 	mms    int
 	mmList []*MMStruct
+	// mmlist is init_mm.mmlist, swapoff's list: the mms that have had a
+	// swap entry, in list order after init_mm (the head, not in the slice).
+	mmlist []*MMStruct
+	// unuseMMSeen, if set (by tests), is told of every unuse_mm call.
+	unuseMMSeen func(*MMStruct)
 
 	// mappings is the address_space registry: page->mapping names them
 	// by index (0 is NULL); radixSlab holds every page-cache tree's nodes.
@@ -264,6 +269,24 @@ func (s *System) scheduleTimeoutUninterruptible(jiffies int64) {
 		if t := s.sched.Current(); t != nil {
 			t.Sleep(jiffies * 1e9 / HZ)
 		}
+	}
+}
+
+// scheduleTimeoutKillable is schedule_timeout_killable(): sleep for
+// jiffies ticks in TASK_KILLABLE, which a fatal signal ends.
+func (s *System) scheduleTimeoutKillable(jiffies int64) {
+	s.sleepKillable(jiffies * 1e9 / HZ)
+}
+
+// sleepKillable sleeps ns in TASK_KILLABLE: not at all if a fatal signal
+// is already pending (schedule() then leaves the task running), and no
+// longer than until one comes.
+func (s *System) sleepKillable(ns int64) {
+	if s.sched == nil {
+		return
+	}
+	if t := s.sched.Current(); t != nil && !s.FatalSignalPending(t) {
+		t.SleepKillable(ns)
 	}
 }
 

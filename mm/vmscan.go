@@ -1148,11 +1148,20 @@ func (s *System) pfmemallocWatermarkOk(nd *Node) bool {
 
 // throttleDirectReclaim is throttle_direct_reclaim(): a direct reclaimer
 // waits while the node is so short of free memory that PF_MEMALLOC users
-// could exhaust the reserves.
+// could exhaust the reserves: killably until kswapd wakes it, or, without
+// __GFP_FS, interruptibly for at most a second. A task with a fatal signal
+// is not throttled, and one that got it while throttled returns true, so
+// that the allocator neither reclaims nor OOM-kills for it.
+//
+// Model: only SIGKILL is modeled, so signal_pending is
+// fatal_signal_pending.
 func (s *System) throttleDirectReclaim(gfp GFP, zl *zonelist) bool {
 	s.Cover("throttle_direct_reclaim")
 	cur := s.current()
 	if cur.Flags&sim.PF_KTHREAD != 0 || s.sched == nil || s.sched.Current() == nil {
+		return false
+	}
+	if s.FatalSignalPending(cur) {
 		return false
 	}
 	var nd *Node
@@ -1171,13 +1180,45 @@ func (s *System) throttleDirectReclaim(gfp GFP, zl *zonelist) bool {
 	}
 	s.countVMEvent(PGSCAN_DIRECT_THROTTLE)
 	if gfp&GFP_FS == 0 {
-		cur.WaitTimeout(&nd.pfmemallocWait, 1e9)
-		return false
+		s.waitEventInterruptibleTimeout(&nd.pfmemallocWait, func() bool { return s.pfmemallocWatermarkOk(nd) }, HZ)
+	} else {
+		s.waitEventKillable(&nd.pfmemallocWait, func() bool { return s.pfmemallocWatermarkOk(nd) })
 	}
-	for !s.pfmemallocWatermarkOk(nd) {
-		cur.Wait(&nd.pfmemallocWait)
+	if s.FatalSignalPending(cur) {
+		s.Cover("throttle_direct_reclaim:fatal_signal")
+		return true
 	}
 	return false
+}
+
+// waitEventKillable is wait_event_killable(): sleep in TASK_KILLABLE on q
+// until cond holds or a fatal signal is pending (cond checked first, then
+// the signal, before every sleep, as ___wait_event does).
+func (s *System) waitEventKillable(q *sim.WaitQueue, cond func() bool) {
+	if cond() {
+		return
+	}
+	cur := s.current()
+	for !cond() && !s.FatalSignalPending(cur) {
+		cur.WaitKillable(q)
+	}
+}
+
+// waitEventInterruptibleTimeout is wait_event_interruptible_timeout() for
+// timeout jiffies: as waitEventKillable, but in TASK_INTERRUPTIBLE and for
+// at most timeout in all.
+//
+// Model: only SIGKILL is modeled, so signal_pending is
+// fatal_signal_pending.
+func (s *System) waitEventInterruptibleTimeout(q *sim.WaitQueue, cond func() bool, timeout int64) {
+	if cond() {
+		return
+	}
+	cur := s.current()
+	deadline := cur.Now() + timeout*1e9/HZ
+	for !cond() && cur.Now() < deadline && !s.FatalSignalPending(cur) {
+		cur.WaitTimeoutKillable(q, deadline-cur.Now())
+	}
 }
 
 // tryToFreePages is try_to_free_pages(): direct reclaim for an allocation

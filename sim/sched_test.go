@@ -725,6 +725,40 @@ func TestSignalWake(t *testing.T) {
 	}
 }
 
+// TestSignalWakeKillableWait checks signal_wake_up(t, fatal) on wait
+// queues: a task in a TASK_KILLABLE wait (wait_event_killable) and one in
+// a TASK_INTERRUPTIBLE timed wait wake at once, off their queues; one in
+// an uninterruptible Wait stays until the queue is woken.
+func TestSignalWakeKillableWait(t *testing.T) {
+	clock := NewClock()
+	s := NewScheduler(clock, NewRand(1), 2, RoundRobin)
+	var q WaitQueue
+	var woke [3]int64
+	a := s.Spawn("killable", 0, func(tk *Task) { tk.WaitKillable(&q); woke[0] = tk.Now() })
+	b := s.Spawn("interruptible", 0, func(tk *Task) { tk.WaitTimeoutKillable(&q, 10e9); woke[1] = tk.Now() })
+	c := s.Spawn("uninterruptible", 0, func(tk *Task) { tk.Wait(&q); woke[2] = tk.Now() })
+	s.Spawn("killer", 0, func(tk *Task) {
+		tk.Sleep(1e6)
+		if a.Uninterruptible() || b.Uninterruptible() || !c.Uninterruptible() {
+			t.Errorf("TASK_KILLABLE/INTERRUPTIBLE waits must not count as uninterruptible (hung task)")
+		}
+		a.SignalWake()
+		b.SignalWake()
+		c.SignalWake()
+		if q.Len() != 1 {
+			t.Errorf("%d tasks left on the queue, want 1", q.Len())
+		}
+		tk.Sleep(1e6)
+		q.WakeAll()
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if woke != [3]int64{1e6, 1e6, 2e6} {
+		t.Fatalf("woke at %v ns, want [1ms 1ms 2ms]", woke)
+	}
+}
+
 // TestHangWatchdog checks the scheduler's livelock check: two tasks that
 // wake each other forever without anything costing virtual time stop the
 // machine with a hang error instead of spinning the host.

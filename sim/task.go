@@ -89,7 +89,9 @@ type Task struct {
 	// gen invalidates stale wake-up timers: a WaitTimeout timer fires only
 	// if the task has not been woken (gen bumped) since it was armed.
 	gen uint64
-	// interruptible: the task sleeps in SleepInterruptible.
+	// interruptible: the task sleeps in TASK_INTERRUPTIBLE or
+	// TASK_KILLABLE (SleepInterruptible, WaitKillable,
+	// WaitTimeoutKillable): SignalWake, a fatal signal, ends the sleep.
 	interruptible bool
 	timedOut      bool
 	// nvcsw counts the task's switches out (nvcsw + nivcsw), for the
@@ -203,11 +205,23 @@ func (t *Task) SleepInterruptible(ns int64) {
 	t.Sleep(ns)
 }
 
-// SignalWake is signal_wake_up() for a fatal signal: a task in an
-// interruptible sleep wakes at once (to die at its next signal check);
-// any other task is left as it is, as TASK_UNINTERRUPTIBLE sleepers are.
+// SleepKillable is Sleep in TASK_KILLABLE (schedule_timeout_killable,
+// balance_dirty_pages' pause): SignalWake ends it early.
+func (t *Task) SleepKillable(ns int64) { t.SleepInterruptible(ns) }
+
+// SignalWake is signal_wake_up(t, fatal) for SIGKILL: a task in an
+// interruptible or killable sleep or wait wakes at once (to die at its next
+// signal check), taken off its wait queue; any other task is left as it
+// is, as TASK_UNINTERRUPTIBLE sleepers are.
 func (t *Task) SignalWake() {
-	if t.interruptible && t.state == StateSleeping {
+	if !t.interruptible {
+		return
+	}
+	switch t.state {
+	case StateSleeping:
+		t.s.wake(t)
+	case StateBlocked:
+		t.waitq.remove(t)
 		t.s.wake(t)
 	}
 }
@@ -239,6 +253,25 @@ func (t *Task) WaitTimeout(q *WaitQueue, ns int64) bool {
 	s.addTimer(timer{when: s.clock.now + ns, task: t, gen: t.gen})
 	t.block()
 	return !t.timedOut
+}
+
+// WaitKillable is Wait in TASK_KILLABLE (wait_event_killable,
+// __lock_page_killable): SignalWake also ends it. As with Wait, the caller
+// re-checks its condition, and the fatal signal, when it returns.
+func (t *Task) WaitKillable(q *WaitQueue) {
+	t.interruptible = true
+	defer func() { t.interruptible = false }()
+	t.Wait(q)
+}
+
+// WaitTimeoutKillable is WaitTimeout in TASK_KILLABLE or
+// TASK_INTERRUPTIBLE (wait_event_interruptible_timeout): SignalWake also
+// ends it. It reports whether the task was woken (through q or by the
+// signal) rather than by the timeout.
+func (t *Task) WaitTimeoutKillable(q *WaitQueue, ns int64) bool {
+	t.interruptible = true
+	defer func() { t.interruptible = false }()
+	return t.WaitTimeout(q, ns)
 }
 
 // Exit ends the task now, running its deferred calls (do_exit). It does not
