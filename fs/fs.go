@@ -220,10 +220,12 @@ func (i *Inode) MarkInodeDirty(flags int) {
 	}
 	wasDirty := i.state&(mm.I_DIRTY_SYNC|mm.I_DIRTY_DATASYNC|mm.I_DIRTY_PAGES) != 0
 	i.state |= flags
+	// An inode the flusher is writing (I_SYNC) stays off the lists:
+	// requeue_inode places it once written.
 	// tmpfs inodes are never hashed, so they join no dirty list.
 	// An unlinked inode that is still open is still hashed: its pages
 	// are written back like any other's until evict() unhashes it.
-	if !wasDirty && !i.evicted && i.sb.wb != nil {
+	if !wasDirty && i.state&I_SYNC == 0 && !i.evicted && i.sb.wb != nil {
 		i.dirtiedWhen = i.sb.fs.Sched.Now()
 		i.sb.wb.bDirty = append(i.sb.wb.bDirty, i)
 		i.sb.wb.wakeupDelayed()

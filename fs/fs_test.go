@@ -428,3 +428,39 @@ func TestBioAccounting(t *testing.T) {
 		}
 	}
 }
+
+// TestWakeupFlusherThreadsBelowBackgroundThreshold checks v3.16
+// fs/fs-writeback.c wakeup_flusher_threads: it queues WB_SYNC_NONE work
+// for nr_pages on every device with dirty inodes, and wb_writeback stops
+// at the background threshold only for background work, so dirty data far
+// below the threshold is written at once (not after the 30 s expiry).
+// writeback_chunk_size gives each inode at least MIN_WRITEBACK_PAGES, so
+// work for one page writes all 256 of a 1M file. A device with no dirty
+// inode gets no work.
+func TestWakeupFlusherThreadsBelowBackgroundThreshold(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		if n, err := m.f.Write(file, 0, 256*mm.PAGE_SIZE, 7, nil); err != nil || n != 256*mm.PAGE_SIZE {
+			t.Fatalf("write = %d, %v", n, err)
+		}
+	})
+	m.run(t, func(task *sim.Task) {
+		m.f.WakeupFlusherThreads(1, mm.WB_REASON_TRY_TO_FREE_PAGES)
+	})
+	// 1 s: far less than the 30 s expiry; enough for 256 requests of 2 ms.
+	if err := m.sched.RunUntil(m.sched.Now() + 1e9); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ext4.Dev.Writes; got != 256 {
+		t.Fatalf("ext4 device writes = %d, want 256", got)
+	}
+	if got := m.xfs.Dev.Writes; got != 0 {
+		t.Fatalf("xfs device (no dirty inode) writes = %d, want 0", got)
+	}
+	if m.s.MappingTagged(file.Inode.Mapping, mm.PAGECACHE_TAG_DIRTY) {
+		t.Fatal("pages still tagged dirty")
+	}
+	m.check(t)
+}
