@@ -464,3 +464,194 @@ func TestWakeupFlusherThreadsBelowBackgroundThreshold(t *testing.T) {
 	}
 	m.check(t)
 }
+
+// kswapdWritepage runs ->writepage on file page pfn as kswapd's pageout()
+// does: lock it, clear its dirty bit for I/O, call ->writepage.
+func (m *machine) kswapdWritepage(t *testing.T, file *fs.File, pfn uint64) *mm.WritebackControl {
+	t.Helper()
+	wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 32, ForReclaim: true}
+	m.run(t, func(task *sim.Task) {
+		task.Flags |= sim.PF_MEMALLOC | sim.PF_KSWAPD
+		m.s.LockPage(pfn)
+		m.s.ClearPageDirtyForIO(pfn)
+		file.Inode.Mapping.Ops.Writepage(m.s, pfn, wbc)
+		task.Flags &^= sim.PF_MEMALLOC | sim.PF_KSWAPD
+	})
+	return wbc
+}
+
+// TestXfsWritepageBeyondEOFRedirties checks v3.16 fs/xfs/xfs_aops.c
+// xfs_vm_writepage: a page wholly beyond i_size (index past EOF's page, or
+// at it when i_size is page aligned: a truncate is under way) goes to
+// redirty: redirty_page_for_writepage (dirty again, pages_skipped counted),
+// unlock_page, return 0, so that reclaim does not free it. Nothing is
+// written.
+func TestXfsWritepageBeyondEOFRedirties(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int64
+	}{
+		{"past-eof-page", mm.PAGE_SIZE / 2},
+		{"at-aligned-eof", mm.PAGE_SIZE},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := boot(t)
+			var file *fs.File
+			m.run(t, func(task *sim.Task) {
+				file, _ = m.f.Open("/xfs/f", true)
+				m.f.Write(file, 0, 2*mm.PAGE_SIZE, 3, nil)
+			})
+			pfn := m.pageAt(t, file, 1)
+			// truncate's i_size_write, before truncate_pagecache.
+			file.Inode.SetISize(tc.size)
+			wbc := m.kswapdWritepage(t, file, pfn)
+			p := m.s.Page(pfn)
+			if !p.PageDirty() || p.PageWriteback() || p.PageLocked() || wbc.PagesSkipped != 1 {
+				t.Fatalf("dirty %v writeback %v locked %v pages_skipped %d, want redirtied, unlocked, 1 skipped",
+					p.PageDirty(), p.PageWriteback(), p.PageLocked(), wbc.PagesSkipped)
+			}
+			if m.xfs.Dev.Writes != 0 {
+				t.Fatalf("device writes %d, want 0", m.xfs.Dev.Writes)
+			}
+		})
+	}
+}
+
+// TestWritepageZeroesPastEOF checks v3.16's rule for the page that
+// straddles EOF, in xfs_vm_writepage (zero_user_segment(page,
+// offset_into_page, PAGE_CACHE_SIZE)) and ext4_writepage
+// (ext4_bio_write_page zeroes from len = size & ~PAGE_CACHE_MASK): what a
+// shared mapping wrote past EOF is zeroed before the page is written, so
+// the page and the disk hold the zeroed contents. A page whose part past
+// EOF was never written through a mapping holds zeroes there, and its
+// contents do not change.
+func TestWritepageZeroesPastEOF(t *testing.T) {
+	for _, fsName := range []string{"ext4", "xfs"} {
+		t.Run(fsName, func(t *testing.T) {
+			m := boot(t)
+			var file *fs.File
+			m.run(t, func(task *sim.Task) {
+				file, _ = m.f.Open("/"+fsName+"/f", true)
+				m.f.Write(file, 0, 100, 3, nil)
+			})
+			pfn := m.pageAt(t, file, 0)
+			p := m.s.Page(pfn)
+			before := p.Data()
+			m.kswapdWritepage(t, file, pfn)
+			if p.Data() != before {
+				t.Fatalf("a page with zeroes past EOF changed from %#x to %#x", before, p.Data())
+			}
+			if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+				t.Fatal(err)
+			}
+			// A shared mapping writes the whole page (page_mkwrite, then
+			// the store), past EOF too.
+			m.run(t, func(task *sim.Task) {
+				if r := file.Inode.Mapping.Ops.(mm.PageMkwriteOp).PageMkwrite(m.s, nil, pfn); r != mm.VM_FAULT_LOCKED {
+					t.Fatalf("page_mkwrite = %#x", r)
+				}
+				p.SetData(77)
+				m.s.UnlockPage(pfn)
+			})
+			var zeroed []string
+			m.f.Zeroed = func(ino *fs.Inode, index uint64, from, to int64) {
+				zeroed = append(zeroed, fmt.Sprintf("%d:%d[%d,%d)", ino.Ino(), index, from, to))
+			}
+			if fsName == "ext4" {
+				// ext4_writepage cannot allocate: let the flusher's
+				// ->writepages map the block first.
+				m.run(t, func(task *sim.Task) { m.f.Fsync(file, false) })
+			} else {
+				m.kswapdWritepage(t, file, pfn)
+			}
+			want := mm.ZeroSegmentToken(77, 100, mm.PAGE_SIZE)
+			if p.Data() != want {
+				t.Fatalf("page holds %#x after writepage, want %#x (zeroed past EOF)", p.Data(), want)
+			}
+			if w := fmt.Sprintf("%d:0[100,4096)", file.Inode.Ino()); len(zeroed) != 1 || zeroed[0] != w {
+				t.Fatalf("FS.Zeroed told %v, want [%s]", zeroed, w)
+			}
+			m.check(t)
+		})
+	}
+}
+
+// TestExt4WritepageDelayedCleanBufferNotRedirtied checks v3.16
+// fs/ext4/inode.c ext4_bh_delay_or_unwritten: only a buffer that is dirty
+// as well as delayed (or unwritten) makes ext4_writepage redirty the page.
+// A page whose delayed buffer is clean goes on to ext4_bio_write_page,
+// which submits nothing for it and ends the page's writeback at once.
+func TestExt4WritepageDelayedCleanBufferNotRedirtied(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/f", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
+	})
+	pfn := m.pageAt(t, file, 0)
+	bh := m.f.PageBuffers(pfn)
+	bh.Clear(fs.BH_Dirty)
+	wbc := m.kswapdWritepage(t, file, pfn)
+	p := m.s.Page(pfn)
+	if p.PageDirty() || p.PageWriteback() || wbc.PagesSkipped != 0 || m.ext4.Dev.Writes != 0 {
+		t.Fatalf("dirty %v writeback %v pages_skipped %d writes %d, want clean, not skipped, nothing written",
+			p.PageDirty(), p.PageWriteback(), wbc.PagesSkipped, m.ext4.Dev.Writes)
+	}
+	if !bh.Test(fs.BH_Delay) {
+		t.Fatal("the reservation was dropped")
+	}
+}
+
+// TestXfsWritepageWritesCleanMappedBuffer checks v3.16
+// fs/xfs/xfs_aops.c xfs_vm_writepage's buffer loop: a mapped, uptodate
+// buffer is added to the ioend (XFS_IO_OVERWRITE) whether or not it is
+// dirty; xfs_submit_ioend writes it.
+func TestXfsWritepageWritesCleanMappedBuffer(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/xfs/f", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
+		m.f.Fsync(file, false)
+	})
+	pfn := m.pageAt(t, file, 0)
+	writes := m.xfs.Dev.Writes
+	m.s.SetPageDirtyNobuffers(pfn) // the page dirty, its buffer not
+	if bh := m.f.PageBuffers(pfn); bh == nil || bh.Test(fs.BH_Dirty) || !bh.Test(fs.BH_Mapped) {
+		t.Fatalf("buffer %+v, want mapped and clean", bh)
+	}
+	m.kswapdWritepage(t, file, pfn)
+	if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.xfs.Dev.Writes - writes; got != 1 {
+		t.Fatalf("device writes %d, want 1", got)
+	}
+}
+
+// TestXfsReleasepageRefusesDelalloc checks v3.16 fs/xfs/xfs_aops.c
+// xfs_vm_releasepage: a page with a delayed-allocation buffer is not
+// released, with a WARN_ON_ONCE at fs/xfs/xfs_aops.c:1228.
+func TestXfsReleasepageRefusesDelalloc(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/xfs/f", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
+	})
+	pfn := m.pageAt(t, file, 0)
+	bh := m.f.PageBuffers(pfn)
+	bh.Clear(fs.BH_Dirty) // a clean page whose block is still delayed
+	var released bool
+	m.run(t, func(task *sim.Task) {
+		released = file.Inode.Mapping.Ops.(interface {
+			ReleasePage(*mm.System, uint64, mm.GFP) bool
+		}).ReleasePage(m.s, pfn, 0)
+	})
+	if released || m.f.PageBuffers(pfn) == nil {
+		t.Fatal("the page's delayed buffer was released")
+	}
+	if log := m.log.String(); !strings.Contains(log, "fs/xfs/xfs_aops.c:1228 xfs_vm_releasepage+") {
+		t.Fatalf("no warning at fs/xfs/xfs_aops.c:1228:\n%s", log)
+	}
+}
