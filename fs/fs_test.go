@@ -655,3 +655,43 @@ func TestXfsReleasepageRefusesDelalloc(t *testing.T) {
 		t.Fatalf("no warning at fs/xfs/xfs_aops.c:1228:\n%s", log)
 	}
 }
+
+// TestInodeRedirtiedDuringWritebackListedOnce checks v3.16
+// fs/fs-writeback.c __writeback_single_inode and __mark_inode_dirty: the
+// flusher clears I_DIRTY_PAGES only after ->writepages, and an inode it is
+// writing (I_SYNC) is not put on a list by __mark_inode_dirty (the
+// flusher's requeue_inode places it), so a file dirtied again while the
+// flusher writes it is on the writeback lists once, not twice.
+func TestInodeRedirtiedDuringWritebackListedOnce(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		m.f.Write(file, 0, 8*mm.PAGE_SIZE, 7, nil)
+		m.f.WakeupFlusherThreads(0, mm.WB_REASON_SYNC)
+	})
+	if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+		t.Fatal(err)
+	}
+	// Dirty again, the size unchanged: only I_DIRTY_PAGES.
+	m.run(t, func(task *sim.Task) { m.f.Write(file, 0, 8*mm.PAGE_SIZE, 8, nil) })
+	pfn5 := m.pageAt(t, file, 5)
+	m.run(t, func(task *sim.Task) {
+		// The flusher writes pages 0-4, then waits for page 5's lock.
+		m.s.LockPage(pfn5)
+		m.f.WakeupFlusherThreads(0, mm.WB_REASON_SYNC)
+		task.Sleep(1e7)
+		if m.s.Page(m.pageAt(t, file, 0)).PageDirty() {
+			t.Fatal("the flusher has not written page 0")
+		}
+		m.f.Write(file, 0, mm.PAGE_SIZE, 9, nil)
+		m.s.UnlockPage(pfn5)
+	})
+	if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.ext4.BDI.Flusher.NrDirtyInodes(); n != 1 {
+		t.Fatalf("the one dirty inode is on the writeback lists %d times", n)
+	}
+	m.check(t)
+}
