@@ -695,3 +695,29 @@ func TestInodeRedirtiedDuringWritebackListedOnce(t *testing.T) {
 	}
 	m.check(t)
 }
+
+// TestExt4WritepagesNoBlockPastEOF checks v3.16 fs/ext4/inode.c
+// mpage_process_page_bufs: ext4_writepages maps (allocates) delayed
+// blocks only below EOF (lblk < blocks); a dirty page past EOF, left by a
+// truncate under way, is submitted without a block, and its reservation
+// stays for the truncate to release.
+func TestExt4WritepagesNoBlockPastEOF(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/f", true)
+		m.f.Write(file, 0, 2*mm.PAGE_SIZE, 3, nil)
+	})
+	pfn1 := m.pageAt(t, file, 1)
+	file.Inode.SetISize(mm.PAGE_SIZE) // truncate's i_size_write
+	m.run(t, func(task *sim.Task) { m.f.Fsync(file, false) })
+	if _, ok := file.Inode.Blocks[0]; !ok {
+		t.Fatal("page 0 got no block")
+	}
+	if blk, ok := file.Inode.Blocks[1]; ok {
+		t.Fatalf("page 1, past EOF, got block %d", blk)
+	}
+	if bh := m.f.PageBuffers(pfn1); bh == nil || !bh.Test(fs.BH_Delay) {
+		t.Fatalf("page 1's buffer %+v, want still delayed", bh)
+	}
+}
