@@ -255,9 +255,14 @@ func (i *Inode) MarkInodeDirty(flags int) {
 	// An unlinked inode that is still open is still hashed: its pages
 	// are written back like any other's until evict() unhashes it.
 	if !wasDirty && i.state&I_SYNC == 0 && !i.evicted && i.sb.wb != nil {
+		// The first dirty inode of the device queues the worker's
+		// delayed run.
+		wakeup := !i.sb.wb.HasDirtyIO()
 		i.dirtiedWhen = i.sb.fs.Sched.Now()
 		i.sb.wb.bDirty = append(i.sb.wb.bDirty, i)
-		i.sb.wb.wakeupDelayed()
+		if wakeup {
+			i.sb.wb.wakeupDelayed()
+		}
 	}
 }
 

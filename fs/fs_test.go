@@ -721,3 +721,35 @@ func TestExt4WritepagesNoBlockPastEOF(t *testing.T) {
 		t.Fatalf("page 1's buffer %+v, want still delayed", bh)
 	}
 }
+
+// TestKupdateTimerFollowsFirstDirtying checks v3.16's flusher timer
+// (fs/fs-writeback.c __mark_inode_dirty, bdi_wakeup_thread_delayed,
+// bdi_writeback_workfn): the first inode dirtied on a clean device queues
+// the worker dirty_writeback_interval (5 s) later, and while inodes stay
+// dirty each run queues the next 5 s after it. A page dirtied at 1 s is
+// thus written by the kupdate run at 31 s (6 runs later, once it is 30 s
+// old), not on a 5 s grid counted from boot (35 s).
+func TestKupdateTimerFollowsFirstDirtying(t *testing.T) {
+	m := boot(t)
+	if err := m.sched.RunUntil(1e9); err != nil {
+		t.Fatal(err)
+	}
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 7, nil)
+	})
+	p := m.s.Page(m.pageAt(t, file, 0))
+	if err := m.sched.RunUntil(30.9e9); err != nil {
+		t.Fatal(err)
+	}
+	if !p.PageDirty() {
+		t.Fatal("written before it was 30 s old")
+	}
+	if err := m.sched.RunUntil(31.5e9); err != nil {
+		t.Fatal(err)
+	}
+	if p.PageDirty() || m.ext4.Dev.Writes != 1 {
+		t.Fatalf("at 31.5 s: dirty %v, device writes %d; want written by the run at 31 s", p.PageDirty(), m.ext4.Dev.Writes)
+	}
+}

@@ -10,8 +10,10 @@ import (
 )
 
 // fs/fs-writeback.c: the flusher. Each backing device has a writeback
-// worker that wakes every dirty_writeback_interval (5 s) to write inodes
-// dirtied more than dirty_expire_interval (30 s) ago (kupdate), and runs
+// worker that, while the device has dirty inodes, runs every
+// dirty_writeback_interval (5 s, counted from the first dirtying and then
+// from each run) to write inodes dirtied more than dirty_expire_interval
+// (30 s) ago (kupdate), and runs
 // whenever dirty memory passes the background threshold until it is below
 // again; before both, it runs the work queued on it (wakeup_flusher_threads
 // from reclaim and sync: write so many pages, whatever the thresholds).
@@ -48,12 +50,15 @@ type bdiWriteback struct {
 	// written this pass; bMoreIO those with more to write.
 	bDirty, bIO, bMoreIO []*Inode
 	// workList is bdi->work_list: queued work, oldest first.
-	workList            []*wbWritebackWork
-	wait                sim.WaitQueue
-	lastOldFlush        int64
-	backgroundRequested bool
-	delayedWake         bool
-	task                *sim.Task
+	workList     []*wbWritebackWork
+	wait         sim.WaitQueue
+	lastOldFlush int64
+	// dworkPending and dworkAt are wb->dwork, the delayed work that runs
+	// the worker: queued (pending) to run at dworkAt. Pending ends when
+	// the worker starts running it.
+	dworkPending bool
+	dworkAt      int64
+	task         *sim.Task
 	// idle: the worker is waiting for work, not writing back.
 	idle bool
 }
@@ -69,9 +74,30 @@ func (f *FS) FlushersIdle() bool {
 	return true
 }
 
-// StartBackgroundWriteback is bdi_start_background_writeback().
+// StartBackgroundWriteback is bdi_start_background_writeback():
+// bdi_wakeup_thread, the worker runs now and writes back if over the
+// background threshold.
 func (wb *bdiWriteback) StartBackgroundWriteback() {
-	wb.backgroundRequested = true
+	wb.wakeupThread()
+}
+
+// wakeupThread is bdi_wakeup_thread(): mod_delayed_work with no delay,
+// the worker runs now.
+func (wb *bdiWriteback) wakeupThread() {
+	wb.dworkPending = true
+	wb.dworkAt = wb.sb.fs.Sched.Now()
+	wb.wait.WakeOne()
+}
+
+// wakeupDelayed is bdi_wakeup_thread_delayed(): queue_delayed_work after
+// dirty_writeback_interval, unless the work is pending already.
+func (wb *bdiWriteback) wakeupDelayed() {
+	if wb.dworkPending {
+		return
+	}
+	f := wb.sb.fs
+	wb.dworkPending = true
+	wb.dworkAt = f.Sched.Now() + int64(f.Sys.Dirty().DirtyWritebackCentisecs)*1e7
 	wb.wait.WakeOne()
 }
 
@@ -85,7 +111,7 @@ func (wb *bdiWriteback) StartWriteback(nrPages int64, rangeCyclic bool, reason i
 		rangeCyclic: rangeCyclic,
 		reason:      reason,
 	})
-	wb.wait.WakeOne()
+	wb.wakeupThread()
 }
 
 // HasDirtyIO is wb_has_dirty_io().
@@ -97,12 +123,6 @@ func (wb *bdiWriteback) HasDirtyIO() bool {
 func (wb *bdiWriteback) NrDirtyInodes() int64 {
 	return int64(len(wb.bDirty) + len(wb.bIO) + len(wb.bMoreIO))
 }
-
-// wakeupDelayed is bdi_wakeup_thread_delayed(): the worker runs after
-// dirty_writeback_interval anyway; the model's worker already sleeps with
-// that timeout, so nothing more is needed than making sure it is not
-// parked indefinitely.
-func (wb *bdiWriteback) wakeupDelayed() { wb.delayedWake = true }
 
 func (wb *bdiWriteback) remove(ino *Inode) {
 	drop := func(l []*Inode) []*Inode {
@@ -125,29 +145,42 @@ func (f *FS) startFlusher(sb *SuperBlock) {
 	comm := fmt.Sprintf("kworker/u%d:%d", 2*f.Sched.NumCPU(), len(f.supers))
 	wb.task = f.Sched.Spawn(comm, sim.PF_KTHREAD, func(t *sim.Task) {
 		for {
-			// v3.16 queues the periodic (kupdate) wakeup only while
-			// dirty_writeback_centisecs is nonzero: 0 turns it off, and
-			// the worker then runs only when woken. Queued work runs
-			// at once (mod_delayed_work with no delay).
+			// Wait for the delayed work to be queued and due.
 			wb.idle = true
-			if len(wb.workList) == 0 {
-				if interval := int64(f.Sys.Dirty().DirtyWritebackCentisecs) * 1e7; interval > 0 {
-					t.WaitTimeout(&wb.wait, interval)
+			for !wb.dworkPending || f.Sched.Now() < wb.dworkAt {
+				if wb.dworkPending {
+					t.WaitTimeout(&wb.wait, wb.dworkAt-f.Sched.Now())
 				} else {
 					t.Wait(&wb.wait)
 				}
 			}
+			wb.dworkPending = false
 			wb.idle = false
-			// bdi_writeback_workfn: keep going until the work list
-			// is empty.
-			for {
-				f.wbDoWriteback(wb)
-				if len(wb.workList) == 0 {
-					break
-				}
-			}
+			f.bdiWritebackWorkfn(wb)
 		}
 	})
+}
+
+// bdiWritebackWorkfn is bdi_writeback_workfn(): write back until the work
+// list is empty; then run again at once if work came meanwhile, or after
+// dirty_writeback_interval while inodes are still dirty (the periodic
+// kupdate wake-up, which 0 turns off).
+//
+// Model: PF_SWAPWRITE, which the worker sets while it runs, matters only
+// to a reclaim it would do itself (may_write_to_queue); the model's
+// flusher allocates nothing.
+func (f *FS) bdiWritebackWorkfn(wb *bdiWriteback) {
+	for {
+		f.wbDoWriteback(wb)
+		if len(wb.workList) == 0 {
+			break
+		}
+	}
+	if len(wb.workList) > 0 {
+		wb.wakeupThread()
+	} else if wb.HasDirtyIO() && f.Sys.Dirty().DirtyWritebackCentisecs != 0 {
+		wb.wakeupDelayed()
+	}
 }
 
 // wbDoWriteback is wb_do_writeback(): the queued work items first, oldest
@@ -210,7 +243,6 @@ func (f *FS) nrDirtyInodes() int64 {
 
 // wbCheckBackgroundFlush is wb_check_background_flush().
 func (f *FS) wbCheckBackgroundFlush(wb *bdiWriteback) int64 {
-	wb.backgroundRequested = false
 	if f.overBgroundThresh() {
 		return f.wbWriteback(wb, &wbWritebackWork{
 			nrPages:       mm.LLONG_MAX,
