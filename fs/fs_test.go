@@ -684,6 +684,11 @@ func TestInodeRedirtiedDuringWritebackListedOnce(t *testing.T) {
 		if m.s.Page(m.pageAt(t, file, 0)).PageDirty() {
 			t.Fatal("the flusher has not written page 0")
 		}
+		// v3.16 keeps the inode on b_io while writing it: the device
+		// still has dirty IO (wb_has_dirty_io).
+		if !m.ext4.BDI.Flusher.HasDirtyIO() {
+			t.Fatal("no dirty IO while the flusher writes the inode")
+		}
 		m.f.Write(file, 0, mm.PAGE_SIZE, 9, nil)
 		m.s.UnlockPage(pfn5)
 	})

@@ -58,7 +58,10 @@ type bdiWriteback struct {
 	// the worker starts running it.
 	dworkPending bool
 	dworkAt      int64
-	task         *sim.Task
+	// writing is the inode the worker is writing: v3.16 keeps it on b_io
+	// meanwhile, the model takes it off the lists.
+	writing *Inode
+	task    *sim.Task
 	// idle: the worker is waiting for work, not writing back.
 	idle bool
 }
@@ -116,12 +119,16 @@ func (wb *bdiWriteback) StartWriteback(nrPages int64, rangeCyclic bool, reason i
 
 // HasDirtyIO is wb_has_dirty_io().
 func (wb *bdiWriteback) HasDirtyIO() bool {
-	return len(wb.bDirty) > 0 || len(wb.bIO) > 0 || len(wb.bMoreIO) > 0
+	return wb.NrDirtyInodes() > 0
 }
 
 // NrDirtyInodes counts the inodes on the writeback lists.
 func (wb *bdiWriteback) NrDirtyInodes() int64 {
-	return int64(len(wb.bDirty) + len(wb.bIO) + len(wb.bMoreIO))
+	n := int64(len(wb.bDirty) + len(wb.bIO) + len(wb.bMoreIO))
+	if wb.writing != nil {
+		n++
+	}
+	return n
 }
 
 func (wb *bdiWriteback) remove(ino *Inode) {
@@ -345,7 +352,9 @@ func (f *FS) writebackInodesWb(wb *bdiWriteback, work *wbWritebackWork) int64 {
 			RangeEnd:         mm.LLONG_MAX,
 			NrToWrite:        writeChunk,
 		}
+		wb.writing = ino
 		f.writebackSingleInode(ino, wbc)
+		wb.writing = nil
 		work.nrPages -= writeChunk - wbc.NrToWrite
 		wrote += writeChunk - wbc.NrToWrite
 		if ino.state&I_DIRTY == 0 {
