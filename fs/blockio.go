@@ -234,6 +234,7 @@ func (f *FS) BlockPageMkwrite(ino *Inode, pfn uint64, getBlock GetBlock) int {
 	if int64(p.Index()) == (size-1)>>mm.PAGE_SHIFT {
 		end = ((size - 1) & (mm.PAGE_SIZE - 1)) + 1
 	}
+
 	if err := f.BlockWriteBegin(ino, pfn, int64(p.Index())<<mm.PAGE_SHIFT, int(end), getBlock); err != nil {
 		s.UnlockPage(pfn)
 		return mm.VM_FAULT_SIGBUS
@@ -244,6 +245,13 @@ func (f *FS) BlockPageMkwrite(ino *Inode, pfn uint64, getBlock GetBlock) int {
 	bh.Clear(BH_New)
 	s.SetPageDirty(pfn)
 	s.WaitForStablePage(pfn)
+	if end < mm.PAGE_SIZE {
+		// The mapping may now write past EOF in this page.
+		if ino.tailWritten == nil {
+			ino.tailWritten = map[uint64]bool{}
+		}
+		ino.tailWritten[p.Index()] = true
+	}
 	return mm.VM_FAULT_LOCKED
 }
 

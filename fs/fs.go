@@ -69,6 +69,28 @@ type FS struct {
 	paths   map[string]*Inode
 	nextIno uint64
 	bhs     bhSlab
+
+	// Zeroed, if set, is told each time a ->writepage zeroes [from, to)
+	// of file page index of ino (ZeroUserSegment): the data-integrity
+	// oracle follows the page's contents through it.
+	Zeroed func(ino *Inode, index uint64, from, to int64)
+}
+
+// ZeroUserSegment is zero_user_segment() on a file page, which ext4's and
+// xfs's ->writepage do to the part of the last page past EOF: [from, to)
+// of it becomes zeroes. Only bytes written there through a shared mapping
+// (Inode.tailWritten) can be other than zeroes; then the page's content
+// token changes (mm.ZeroSegmentToken) and FS.Zeroed is told.
+func (f *FS) ZeroUserSegment(ino *Inode, pfn uint64, from, to int64) {
+	p := f.Sys.Page(pfn)
+	if !ino.tailWritten[p.Index()] {
+		return // zeroes over zeroes
+	}
+	delete(ino.tailWritten, p.Index())
+	p.SetData(mm.ZeroSegmentToken(p.Data(), from, to))
+	if f.Zeroed != nil {
+		f.Zeroed(ino, p.Index(), from, to)
+	}
 }
 
 // New makes the VFS for a booted mm.
@@ -197,6 +219,13 @@ type Inode struct {
 	Blocks map[uint64]uint64
 	// Private is the filesystem's per-inode data.
 	Private any
+	// tailWritten holds the indexes of pages that straddled EOF when a
+	// shared mapping was given write access to them (page_mkwrite): the
+	// part past EOF may hold bytes written through the mapping until a
+	// ->writepage zeroes it (ZeroUserSegment) or a truncate cuts the page.
+	// Past EOF, every other page holds zeroes, which zeroing leaves as
+	// they are.
+	tailWritten map[uint64]bool
 	// iMutex is inode->i_mutex: writes, truncates and unlinks of one
 	// file are serialized by it (reads and faults do not take it).
 	iMutex sim.Mutex
@@ -222,13 +251,20 @@ func (i *Inode) MarkInodeDirty(flags int) {
 	}
 	wasDirty := i.state&(mm.I_DIRTY_SYNC|mm.I_DIRTY_DATASYNC|mm.I_DIRTY_PAGES) != 0
 	i.state |= flags
+	// An inode the flusher is writing (I_SYNC) stays off the lists:
+	// requeue_inode places it once written.
 	// tmpfs inodes are never hashed, so they join no dirty list.
 	// An unlinked inode that is still open is still hashed: its pages
 	// are written back like any other's until evict() unhashes it.
-	if !wasDirty && !i.evicted && i.sb.wb != nil {
+	if !wasDirty && i.state&I_SYNC == 0 && !i.evicted && i.sb.wb != nil {
+		// The first dirty inode of the device queues the worker's
+		// delayed run.
+		wakeup := !i.sb.wb.HasDirtyIO()
 		i.dirtiedWhen = i.sb.fs.Sched.Now()
 		i.sb.wb.bDirty = append(i.sb.wb.bDirty, i)
-		i.sb.wb.wakeupDelayed()
+		if wakeup {
+			i.sb.wb.wakeupDelayed()
+		}
 	}
 }
 
@@ -368,6 +404,12 @@ func (f *FS) Truncate(file *File, size int64, locked func()) (old int64, err err
 	if mt, ok := ino.sb.Type.(MemType); ok {
 		mt.Setsize(f, ino, old, size) // tmpfs hook
 	} else if size < old {
+		// The cut page's tail is zeroed here, and the pages past it go.
+		for idx := range ino.tailWritten {
+			if idx >= uint64(size)>>mm.PAGE_SHIFT {
+				delete(ino.tailWritten, idx)
+			}
+		}
 		f.Sys.TruncatePagecache(ino.Mapping, size)
 		ino.sb.freeFileBlocks(ino, uint64(size+BlockSize-1)/BlockSize)
 		if err := f.BlockTruncatePage(ino, size); err != nil {

@@ -428,3 +428,333 @@ func TestBioAccounting(t *testing.T) {
 		}
 	}
 }
+
+// TestWakeupFlusherThreadsBelowBackgroundThreshold checks v3.16
+// fs/fs-writeback.c wakeup_flusher_threads: it queues WB_SYNC_NONE work
+// for nr_pages on every device with dirty inodes, and wb_writeback stops
+// at the background threshold only for background work, so dirty data far
+// below the threshold is written at once (not after the 30 s expiry).
+// writeback_chunk_size gives each inode at least MIN_WRITEBACK_PAGES, so
+// work for one page writes all 256 of a 1M file. A device with no dirty
+// inode gets no work.
+func TestWakeupFlusherThreadsBelowBackgroundThreshold(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		if n, err := m.f.Write(file, 0, 256*mm.PAGE_SIZE, 7, nil); err != nil || n != 256*mm.PAGE_SIZE {
+			t.Fatalf("write = %d, %v", n, err)
+		}
+	})
+	m.run(t, func(task *sim.Task) {
+		m.f.WakeupFlusherThreads(1, mm.WB_REASON_TRY_TO_FREE_PAGES)
+	})
+	// 1 s: far less than the 30 s expiry; enough for 256 requests of 2 ms.
+	if err := m.sched.RunUntil(m.sched.Now() + 1e9); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ext4.Dev.Writes; got != 256 {
+		t.Fatalf("ext4 device writes = %d, want 256", got)
+	}
+	if got := m.xfs.Dev.Writes; got != 0 {
+		t.Fatalf("xfs device (no dirty inode) writes = %d, want 0", got)
+	}
+	if m.s.MappingTagged(file.Inode.Mapping, mm.PAGECACHE_TAG_DIRTY) {
+		t.Fatal("pages still tagged dirty")
+	}
+	m.check(t)
+}
+
+// kswapdWritepage runs ->writepage on file page pfn as kswapd's pageout()
+// does: lock it, clear its dirty bit for I/O, call ->writepage.
+func (m *machine) kswapdWritepage(t *testing.T, file *fs.File, pfn uint64) *mm.WritebackControl {
+	t.Helper()
+	wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 32, ForReclaim: true}
+	m.run(t, func(task *sim.Task) {
+		task.Flags |= sim.PF_MEMALLOC | sim.PF_KSWAPD
+		m.s.LockPage(pfn)
+		m.s.ClearPageDirtyForIO(pfn)
+		file.Inode.Mapping.Ops.Writepage(m.s, pfn, wbc)
+		task.Flags &^= sim.PF_MEMALLOC | sim.PF_KSWAPD
+	})
+	return wbc
+}
+
+// TestXfsWritepageBeyondEOFRedirties checks v3.16 fs/xfs/xfs_aops.c
+// xfs_vm_writepage: a page wholly beyond i_size (index past EOF's page, or
+// at it when i_size is page aligned: a truncate is under way) goes to
+// redirty: redirty_page_for_writepage (dirty again, pages_skipped counted),
+// unlock_page, return 0, so that reclaim does not free it. Nothing is
+// written.
+func TestXfsWritepageBeyondEOFRedirties(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int64
+	}{
+		{"past-eof-page", mm.PAGE_SIZE / 2},
+		{"at-aligned-eof", mm.PAGE_SIZE},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := boot(t)
+			var file *fs.File
+			m.run(t, func(task *sim.Task) {
+				file, _ = m.f.Open("/xfs/f", true)
+				m.f.Write(file, 0, 2*mm.PAGE_SIZE, 3, nil)
+			})
+			pfn := m.pageAt(t, file, 1)
+			// truncate's i_size_write, before truncate_pagecache.
+			file.Inode.SetISize(tc.size)
+			wbc := m.kswapdWritepage(t, file, pfn)
+			p := m.s.Page(pfn)
+			if !p.PageDirty() || p.PageWriteback() || p.PageLocked() || wbc.PagesSkipped != 1 {
+				t.Fatalf("dirty %v writeback %v locked %v pages_skipped %d, want redirtied, unlocked, 1 skipped",
+					p.PageDirty(), p.PageWriteback(), p.PageLocked(), wbc.PagesSkipped)
+			}
+			if m.xfs.Dev.Writes != 0 {
+				t.Fatalf("device writes %d, want 0", m.xfs.Dev.Writes)
+			}
+		})
+	}
+}
+
+// TestWritepageZeroesPastEOF checks v3.16's rule for the page that
+// straddles EOF, in xfs_vm_writepage (zero_user_segment(page,
+// offset_into_page, PAGE_CACHE_SIZE)) and ext4_writepage
+// (ext4_bio_write_page zeroes from len = size & ~PAGE_CACHE_MASK): what a
+// shared mapping wrote past EOF is zeroed before the page is written, so
+// the page and the disk hold the zeroed contents. A page whose part past
+// EOF was never written through a mapping holds zeroes there, and its
+// contents do not change.
+func TestWritepageZeroesPastEOF(t *testing.T) {
+	for _, fsName := range []string{"ext4", "xfs"} {
+		t.Run(fsName, func(t *testing.T) {
+			m := boot(t)
+			var file *fs.File
+			m.run(t, func(task *sim.Task) {
+				file, _ = m.f.Open("/"+fsName+"/f", true)
+				m.f.Write(file, 0, 100, 3, nil)
+			})
+			pfn := m.pageAt(t, file, 0)
+			p := m.s.Page(pfn)
+			before := p.Data()
+			m.kswapdWritepage(t, file, pfn)
+			if p.Data() != before {
+				t.Fatalf("a page with zeroes past EOF changed from %#x to %#x", before, p.Data())
+			}
+			if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+				t.Fatal(err)
+			}
+			// A shared mapping writes the whole page (page_mkwrite, then
+			// the store), past EOF too.
+			m.run(t, func(task *sim.Task) {
+				if r := file.Inode.Mapping.Ops.(mm.PageMkwriteOp).PageMkwrite(m.s, nil, pfn); r != mm.VM_FAULT_LOCKED {
+					t.Fatalf("page_mkwrite = %#x", r)
+				}
+				p.SetData(77)
+				m.s.UnlockPage(pfn)
+			})
+			var zeroed []string
+			m.f.Zeroed = func(ino *fs.Inode, index uint64, from, to int64) {
+				zeroed = append(zeroed, fmt.Sprintf("%d:%d[%d,%d)", ino.Ino(), index, from, to))
+			}
+			if fsName == "ext4" {
+				// ext4_writepage cannot allocate: let the flusher's
+				// ->writepages map the block first.
+				m.run(t, func(task *sim.Task) { m.f.Fsync(file, false) })
+			} else {
+				m.kswapdWritepage(t, file, pfn)
+			}
+			want := mm.ZeroSegmentToken(77, 100, mm.PAGE_SIZE)
+			if p.Data() != want {
+				t.Fatalf("page holds %#x after writepage, want %#x (zeroed past EOF)", p.Data(), want)
+			}
+			if w := fmt.Sprintf("%d:0[100,4096)", file.Inode.Ino()); len(zeroed) != 1 || zeroed[0] != w {
+				t.Fatalf("FS.Zeroed told %v, want [%s]", zeroed, w)
+			}
+			m.check(t)
+		})
+	}
+}
+
+// TestExt4WritepageDelayedCleanBufferNotRedirtied checks v3.16
+// fs/ext4/inode.c ext4_bh_delay_or_unwritten: only a buffer that is dirty
+// as well as delayed (or unwritten) makes ext4_writepage redirty the page.
+// A page whose delayed buffer is clean goes on to ext4_bio_write_page,
+// which submits nothing for it and ends the page's writeback at once.
+func TestExt4WritepageDelayedCleanBufferNotRedirtied(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/f", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
+	})
+	pfn := m.pageAt(t, file, 0)
+	bh := m.f.PageBuffers(pfn)
+	bh.Clear(fs.BH_Dirty)
+	wbc := m.kswapdWritepage(t, file, pfn)
+	p := m.s.Page(pfn)
+	if p.PageDirty() || p.PageWriteback() || wbc.PagesSkipped != 0 || m.ext4.Dev.Writes != 0 {
+		t.Fatalf("dirty %v writeback %v pages_skipped %d writes %d, want clean, not skipped, nothing written",
+			p.PageDirty(), p.PageWriteback(), wbc.PagesSkipped, m.ext4.Dev.Writes)
+	}
+	if !bh.Test(fs.BH_Delay) {
+		t.Fatal("the reservation was dropped")
+	}
+}
+
+// TestXfsWritepageWritesCleanMappedBuffer checks v3.16
+// fs/xfs/xfs_aops.c xfs_vm_writepage's buffer loop: a mapped, uptodate
+// buffer is added to the ioend (XFS_IO_OVERWRITE) whether or not it is
+// dirty; xfs_submit_ioend writes it.
+func TestXfsWritepageWritesCleanMappedBuffer(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/xfs/f", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
+		m.f.Fsync(file, false)
+	})
+	pfn := m.pageAt(t, file, 0)
+	writes := m.xfs.Dev.Writes
+	m.s.SetPageDirtyNobuffers(pfn) // the page dirty, its buffer not
+	if bh := m.f.PageBuffers(pfn); bh == nil || bh.Test(fs.BH_Dirty) || !bh.Test(fs.BH_Mapped) {
+		t.Fatalf("buffer %+v, want mapped and clean", bh)
+	}
+	m.kswapdWritepage(t, file, pfn)
+	if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.xfs.Dev.Writes - writes; got != 1 {
+		t.Fatalf("device writes %d, want 1", got)
+	}
+}
+
+// TestXfsReleasepageRefusesDelalloc checks v3.16 fs/xfs/xfs_aops.c
+// xfs_vm_releasepage: a page with a delayed-allocation buffer is not
+// released, with a WARN_ON_ONCE at fs/xfs/xfs_aops.c:1228.
+func TestXfsReleasepageRefusesDelalloc(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/xfs/f", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 3, nil)
+	})
+	pfn := m.pageAt(t, file, 0)
+	bh := m.f.PageBuffers(pfn)
+	bh.Clear(fs.BH_Dirty) // a clean page whose block is still delayed
+	var released bool
+	m.run(t, func(task *sim.Task) {
+		released = file.Inode.Mapping.Ops.(interface {
+			ReleasePage(*mm.System, uint64, mm.GFP) bool
+		}).ReleasePage(m.s, pfn, 0)
+	})
+	if released || m.f.PageBuffers(pfn) == nil {
+		t.Fatal("the page's delayed buffer was released")
+	}
+	if log := m.log.String(); !strings.Contains(log, "fs/xfs/xfs_aops.c:1228 xfs_vm_releasepage+") {
+		t.Fatalf("no warning at fs/xfs/xfs_aops.c:1228:\n%s", log)
+	}
+}
+
+// TestInodeRedirtiedDuringWritebackListedOnce checks v3.16
+// fs/fs-writeback.c __writeback_single_inode and __mark_inode_dirty: the
+// flusher clears I_DIRTY_PAGES only after ->writepages, and an inode it is
+// writing (I_SYNC) is not put on a list by __mark_inode_dirty (the
+// flusher's requeue_inode places it), so a file dirtied again while the
+// flusher writes it is on the writeback lists once, not twice.
+func TestInodeRedirtiedDuringWritebackListedOnce(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		m.f.Write(file, 0, 8*mm.PAGE_SIZE, 7, nil)
+		m.f.WakeupFlusherThreads(0, mm.WB_REASON_SYNC)
+	})
+	if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+		t.Fatal(err)
+	}
+	// Dirty again, the size unchanged: only I_DIRTY_PAGES.
+	m.run(t, func(task *sim.Task) { m.f.Write(file, 0, 8*mm.PAGE_SIZE, 8, nil) })
+	pfn5 := m.pageAt(t, file, 5)
+	m.run(t, func(task *sim.Task) {
+		// The flusher writes pages 0-4, then waits for page 5's lock.
+		m.s.LockPage(pfn5)
+		m.f.WakeupFlusherThreads(0, mm.WB_REASON_SYNC)
+		task.Sleep(1e7)
+		if m.s.Page(m.pageAt(t, file, 0)).PageDirty() {
+			t.Fatal("the flusher has not written page 0")
+		}
+		// v3.16 keeps the inode on b_io while writing it: the device
+		// still has dirty IO (wb_has_dirty_io).
+		if !m.ext4.BDI.Flusher.HasDirtyIO() {
+			t.Fatal("no dirty IO while the flusher writes the inode")
+		}
+		m.f.Write(file, 0, mm.PAGE_SIZE, 9, nil)
+		m.s.UnlockPage(pfn5)
+	})
+	if err := m.sched.RunUntil(m.sched.Now() + 1e8); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.ext4.BDI.Flusher.NrDirtyInodes(); n != 1 {
+		t.Fatalf("the one dirty inode is on the writeback lists %d times", n)
+	}
+	m.check(t)
+}
+
+// TestExt4WritepagesNoBlockPastEOF checks v3.16 fs/ext4/inode.c
+// mpage_process_page_bufs: ext4_writepages maps (allocates) delayed
+// blocks only below EOF (lblk < blocks); a dirty page past EOF, left by a
+// truncate under way, is submitted without a block, and its reservation
+// stays for the truncate to release.
+func TestExt4WritepagesNoBlockPastEOF(t *testing.T) {
+	m := boot(t)
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/f", true)
+		m.f.Write(file, 0, 2*mm.PAGE_SIZE, 3, nil)
+	})
+	pfn1 := m.pageAt(t, file, 1)
+	file.Inode.SetISize(mm.PAGE_SIZE) // truncate's i_size_write
+	m.run(t, func(task *sim.Task) { m.f.Fsync(file, false) })
+	if _, ok := file.Inode.Blocks[0]; !ok {
+		t.Fatal("page 0 got no block")
+	}
+	if blk, ok := file.Inode.Blocks[1]; ok {
+		t.Fatalf("page 1, past EOF, got block %d", blk)
+	}
+	if bh := m.f.PageBuffers(pfn1); bh == nil || !bh.Test(fs.BH_Delay) {
+		t.Fatalf("page 1's buffer %+v, want still delayed", bh)
+	}
+}
+
+// TestKupdateTimerFollowsFirstDirtying checks v3.16's flusher timer
+// (fs/fs-writeback.c __mark_inode_dirty, bdi_wakeup_thread_delayed,
+// bdi_writeback_workfn): the first inode dirtied on a clean device queues
+// the worker dirty_writeback_interval (5 s) later, and while inodes stay
+// dirty each run queues the next 5 s after it. A page dirtied at 1 s is
+// thus written by the kupdate run at 31 s (6 runs later, once it is 30 s
+// old), not on a 5 s grid counted from boot (35 s).
+func TestKupdateTimerFollowsFirstDirtying(t *testing.T) {
+	m := boot(t)
+	if err := m.sched.RunUntil(1e9); err != nil {
+		t.Fatal(err)
+	}
+	var file *fs.File
+	m.run(t, func(task *sim.Task) {
+		file, _ = m.f.Open("/ext4/a", true)
+		m.f.Write(file, 0, mm.PAGE_SIZE, 7, nil)
+	})
+	p := m.s.Page(m.pageAt(t, file, 0))
+	if err := m.sched.RunUntil(30.9e9); err != nil {
+		t.Fatal(err)
+	}
+	if !p.PageDirty() {
+		t.Fatal("written before it was 30 s old")
+	}
+	if err := m.sched.RunUntil(31.5e9); err != nil {
+		t.Fatal(err)
+	}
+	if p.PageDirty() || m.ext4.Dev.Writes != 1 {
+		t.Fatalf("at 31.5 s: dirty %v, device writes %d; want written by the run at 31 s", p.PageDirty(), m.ext4.Dev.Writes)
+	}
+}

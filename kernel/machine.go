@@ -148,6 +148,14 @@ func Boot(cfg Config) (*Machine, error) {
 	m.FS = fs.New(m.MM, m.Sched, m.Log)
 	m.fileShadow = fileShadow{}
 	m.changesInFlight = map[[2]uint64][]uint64{}
+	// A ->writepage that zeroes the part of the last page past EOF
+	// changes what a mapping of the page reads there: the oracle follows.
+	m.FS.Zeroed = func(ino *fs.Inode, index uint64, from, to int64) {
+		k := [2]uint64{ino.Ino(), index}
+		if v, ok := m.fileShadow[k]; ok {
+			m.setFileShadow(k, mm.ZeroSegmentToken(v, from, to), true)
+		}
+	}
 	for _, ms := range cfg.Mounts {
 		var t fs.Type
 		switch ms.Type {

@@ -186,19 +186,34 @@ const (
 )
 
 // Flusher is what the writeback code (fs/fs-writeback.c) offers mm: waking
-// the flusher for background writeback.
+// the flusher for background writeback, and queueing writeback work.
 type Flusher interface {
 	// StartBackgroundWriteback is bdi_start_background_writeback().
 	StartBackgroundWriteback()
 	// WritebackInProgress is writeback_in_progress(): BDI_writeback_running,
 	// the worker is running (not waiting for work).
 	WritebackInProgress() bool
-	// StartWriteback is bdi_start_writeback(): a work item to write
-	// nrPages pages (WB_SYNC_NONE, range_cyclic).
-	StartWriteback(nrPages int64)
-	// HasDirtyIO is bdi_has_dirty_io().
+	// StartWriteback is __bdi_start_writeback(): queue WB_SYNC_NONE work
+	// for nrPages pages on the device's flusher and wake it.
+	StartWriteback(nrPages int64, rangeCyclic bool, reason int)
+	// HasDirtyIO is bdi_has_dirty_io(): an inode of the device is on one
+	// of its writeback lists (b_dirty, b_io, b_more_io).
 	HasDirtyIO() bool
+	// NrDirtyInodes is the device's share of get_nr_dirty_inodes().
+	NrDirtyInodes() int64
 }
+
+// Why writeback was started, enum wb_reason.
+const (
+	WB_REASON_BACKGROUND = iota
+	WB_REASON_TRY_TO_FREE_PAGES
+	WB_REASON_SYNC
+	WB_REASON_PERIODIC
+	WB_REASON_LAPTOP_TIMER
+	WB_REASON_FREE_MORE_MEM
+	WB_REASON_FS_FREE_SPACE
+	WB_REASON_FORKER_THREAD
+)
 
 // BackingDevInfo is struct backing_dev_info.
 type BackingDevInfo struct {

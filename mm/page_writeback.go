@@ -1130,6 +1130,6 @@ func (s *System) laptopModeTimerFn(b *BackingDevInfo) {
 	s.Cover("laptop_mode_timer_fn")
 	nrPages := s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS)
 	if b.Flusher != nil && b.Flusher.HasDirtyIO() {
-		b.Flusher.StartWriteback(nrPages)
+		b.Flusher.StartWriteback(nrPages, true, WB_REASON_LAPTOP_TIMER)
 	}
 }

@@ -1089,7 +1089,13 @@ func (s *System) doTryToFreePages(zl *zonelist, sc *scanControl) uint64 {
 			sc.mayWritepage = true
 		}
 		if threshold := sc.nrToReclaim + sc.nrToReclaim/2; totalScanned > threshold {
-			s.wakeupFlusherThreads()
+			// Write back as many pages as were just scanned; laptop
+			// mode writes back everything (0).
+			nr := int64(totalScanned)
+			if s.dirty.LaptopMode != 0 {
+				nr = 0
+			}
+			s.WakeupFlusherThreads(nr, WB_REASON_TRY_TO_FREE_PAGES)
 			sc.mayWritepage = true
 		}
 		sc.priority--
@@ -1112,13 +1118,29 @@ func (s *System) doTryToFreePages(zl *zonelist, sc *scanControl) uint64 {
 	return 0
 }
 
-// wakeupFlusherThreads is wakeup_flusher_threads(): every device with a
-// flusher writes back.
-func (s *System) wakeupFlusherThreads() {
-	for _, b := range s.bdis {
-		if b.Flusher != nil {
-			b.Flusher.StartBackgroundWriteback()
+// WakeupFlusherThreads is wakeup_flusher_threads() (fs/fs-writeback.c):
+// queue WB_SYNC_NONE work for nrPages pages (0: every dirty page,
+// get_nr_dirty_pages) on every device with dirty inodes, whatever the
+// background threshold.
+//
+// Model: get_nr_dirty_inodes() counts the inodes in use (nr_inodes minus
+// those on the unused LRU); the model has no inode LRU and counts the
+// inodes on the writeback lists.
+func (s *System) WakeupFlusherThreads(nrPages int64, reason int) {
+	s.Cover("wakeup_flusher_threads")
+	if nrPages == 0 {
+		nrPages = s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS)
+		for _, b := range s.bdis {
+			if b.Flusher != nil {
+				nrPages += b.Flusher.NrDirtyInodes()
+			}
 		}
+	}
+	for _, b := range s.bdis {
+		if b.Flusher == nil || !b.Flusher.HasDirtyIO() {
+			continue
+		}
+		b.Flusher.StartWriteback(nrPages, false, reason)
 	}
 }
 

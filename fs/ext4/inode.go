@@ -77,9 +77,10 @@ func (a *aops) Readpage(s *mm.System, pfn uint64) int {
 	return a.f.MpageReadpage(a.ino, pfn, daGetBlockPrep)
 }
 
-// delayOrUnwritten is ext4_bh_delay_or_unwritten().
+// delayOrUnwritten is ext4_bh_delay_or_unwritten(): a dirty buffer that
+// still needs its block allocated or its extent converted.
 func delayOrUnwritten(bh *fs.BufferHead) bool {
-	return bh.Test(fs.BH_Delay) || bh.Test(fs.BH_Unwritten)
+	return (bh.Test(fs.BH_Delay) || bh.Test(fs.BH_Unwritten)) && bh.Test(fs.BH_Dirty)
 }
 
 // Writepage is ext4_writepage(): called by reclaim (pageout) on a locked
@@ -125,9 +126,10 @@ func currentFlags(f *fs.FS) uint32 {
 	return 0
 }
 
-// ext4BioWritePage is ext4_bio_write_page(): start writeback, submit the
-// buffer if it is dirty, mapped and allocated, unlock the page, and end
-// writeback at once if nothing was submitted.
+// ext4BioWritePage is ext4_bio_write_page(): start writeback, zero the
+// page past length (EOF), submit the buffer if it is dirty, mapped and
+// allocated, unlock the page, and end writeback at once if nothing was
+// submitted.
 func ext4BioWritePage(f *fs.FS, ino *fs.Inode, pfn uint64, length int64, wbc *mm.WritebackControl, keepTowrite bool) int {
 	s := f.Sys
 	p := s.Page(pfn)
@@ -140,6 +142,12 @@ func ext4BioWritePage(f *fs.FS, ino *fs.Inode, pfn uint64, length int64, wbc *mm
 		s.SetPageWriteback(pfn)
 	}
 	p.Clear(mm.PG_error)
+	// The part of the last page past EOF may have been written through
+	// a mapping; it is not the file's and is zeroed on every write.
+	if length < mm.PAGE_SIZE {
+		s.Cover("ext4_bio_write_page:zero_tail")
+		f.ZeroUserSegment(ino, pfn, length, mm.PAGE_SIZE)
+	}
 	bh := f.PageBuffers(pfn)
 	if bh != nil {
 		switch {
@@ -170,14 +178,19 @@ func ext4BioWritePage(f *fs.FS, ino *fs.Inode, pfn uint64, length int64, wbc *mm
 // Model: v3.16 gathers contiguous delayed pages into extents
 // (mpage_prepare_extent_to_map), maps each extent in one journal
 // transaction and submits merged bios; the model maps and submits page by
-// page in the same order, with one request per page.
+// page in the same order, with one request per page. At the first page
+// past EOF v3.16 ends the pass; the model goes on, and such pages (all
+// past EOF) are submitted unmapped too.
 func (a *aops) Writepages(s *mm.System, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
 	if wbc.SyncMode == mm.WB_SYNC_ALL {
 		wbc.TaggedWritepages = true
 	}
 	return s.WriteCachePages(m, wbc, func(pfn uint64, wbc *mm.WritebackControl) int {
 		bh := a.f.PageBuffers(pfn)
-		if bh != nil && bh.Test(fs.BH_Delay) {
+		// mpage_process_page_bufs: no block past EOF is mapped (a
+		// truncate is under way); such a page is submitted as it is.
+		blocks := uint64(a.ino.ISize()+fs.BlockSize-1) / fs.BlockSize
+		if bh != nil && bh.Test(fs.BH_Delay) && s.Page(pfn).Index() < blocks {
 			blk := a.ino.SB().AllocDelalloc()
 			a.ino.Blocks[s.Page(pfn).Index()] = blk
 			bh.Blocknr = blk

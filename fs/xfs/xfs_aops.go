@@ -22,6 +22,7 @@ func init() {
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).WriteEnd", "xfs_vm_write_end")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).SetPageDirty", "xfs_vm_set_page_dirty")
 	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).InvalidatePage", "xfs_vm_invalidatepage")
+	klog.RegisterSymbol("pagesim/fs/xfs.(*aops).ReleasePage", "xfs_vm_releasepage")
 	// WARN_ON_ONCE is a macro: no frame.
 	klog.HideFunc("pagesim/fs/xfs.warnOnOnce")
 	klog.HideFunc("pagesim/fs/xfs.(*aops).redirty")
@@ -89,11 +90,14 @@ func (a *aops) Readpage(s *mm.System, pfn uint64) int {
 
 // Writepage is xfs_vm_writepage(): refuse to write from direct reclaim
 // (WARN_ON_ONCE at fs/xfs/xfs_aops.c:971, then redirty) or from inside a
-// transaction; otherwise allocate delayed blocks (xfs_map_blocks with
-// XFS_IO_DELALLOC), start writeback and submit the ioend.
+// transaction; redirty a page wholly beyond EOF (a truncate is under way:
+// reclaim must not free it, xfs_vm_releasepage would object); zero the part
+// of a page that straddles EOF; allocate delayed blocks (xfs_map_blocks
+// with XFS_IO_DELALLOC), start writeback and submit the ioend.
 //
 // Model: xfs_cluster_write (writing neighbouring dirty pages in the same
-// ioend) is not modeled.
+// ioend) is not modeled, nor xfs_map_blocks's failure to take the ilock
+// without blocking (-EAGAIN, redirty).
 func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int {
 	s.Cover("xfs_vm_writepage")
 	flags := currentFlags(a.f)
@@ -109,24 +113,50 @@ func (a *aops) Writepage(s *mm.System, pfn uint64, wbc *mm.WritebackControl) int
 	size := a.ino.ISize()
 	endIndex := uint64(size) >> mm.PAGE_SHIFT
 	if p.Index() >= endIndex {
-		// A page wholly beyond EOF (being truncated) needs no write.
-		offsetInto := size & (mm.PAGE_SIZE - 1)
-		if p.Index() >= endIndex+1 || offsetInto == 0 {
-			s.UnlockPage(pfn)
-			return 0
+		offsetIntoPage := size & (mm.PAGE_SIZE - 1)
+		if p.Index() > endIndex || offsetIntoPage == 0 {
+			s.Cover("xfs_vm_writepage:beyond_eof_redirty")
+			return a.redirty(s, pfn, wbc)
+		}
+		s.Cover("xfs_vm_writepage:straddles_eof")
+		a.f.ZeroUserSegment(a.ino, pfn, offsetIntoPage, mm.PAGE_SIZE)
+	}
+	// The buffer loop: holes and buffers that are not uptodate are not
+	// written; unwritten, delayed and uptodate ones are mapped
+	// (xfs_map_blocks, xfs_map_at_offset) and added to the ioend, dirty
+	// or not.
+	count := 0
+	uptodate := true
+	if bh := a.f.PageBuffers(pfn); bh != nil {
+		if !bh.Test(fs.BH_Uptodate) {
+			uptodate = false
+		}
+		switch {
+		case !bh.Test(fs.BH_Mapped) && bh.Test(fs.BH_Uptodate):
+			// A hole: nothing to write.
+		case bh.Test(fs.BH_Unwritten):
+			bh.Set(fs.BH_Mapped)
+			bh.Clear(fs.BH_Delay)
+			bh.Clear(fs.BH_Unwritten)
+			count++
+		case bh.Test(fs.BH_Delay):
+			s.Cover("xfs_vm_writepage:delalloc")
+			blk := a.ino.SB().AllocDelalloc()
+			a.ino.Blocks[p.Index()] = blk
+			bh.Blocknr = blk
+			bh.Set(fs.BH_Mapped)
+			bh.Clear(fs.BH_Delay)
+			bh.Clear(fs.BH_Unwritten)
+			count++
+		case bh.Test(fs.BH_Uptodate):
+			count++
+		}
+		if count > 0 {
+			bh.Set(fs.BH_Async_Write)
 		}
 	}
-	bh := a.f.PageBuffers(pfn)
-	if bh != nil && bh.Test(fs.BH_Delay) {
-		s.Cover("xfs_vm_writepage:delalloc")
-		blk := a.ino.SB().AllocDelalloc()
-		a.ino.Blocks[p.Index()] = blk
-		bh.Blocknr = blk
-		bh.Clear(fs.BH_Delay)
-		bh.Clear(fs.BH_New)
-	}
-	if bh != nil && bh.Test(fs.BH_Mapped) && bh.Test(fs.BH_Dirty) {
-		bh.Set(fs.BH_Async_Write)
+	if uptodate {
+		p.Set(mm.PG_uptodate) // SetPageUptodate
 	}
 	// xfs_start_page_writeback
 	s.ClearPageDirtyForIO(pfn)
@@ -167,8 +197,26 @@ func currentFlags(f *fs.FS) uint32 {
 	return 0
 }
 
-// ReleasePage is ->releasepage: try_to_free_buffers.
+// ReleasePage is xfs_vm_releasepage(): a page whose buffer is still
+// unwritten or delayed (xfs_count_page_state) must not be released
+// (WARN_ON_ONCE at fs/xfs/xfs_aops.c:1228 and 1230); otherwise
+// try_to_free_buffers.
 func (a *aops) ReleasePage(s *mm.System, pfn uint64, gfp mm.GFP) bool {
+	var delalloc, unwritten bool
+	if bh := a.f.PageBuffers(pfn); bh != nil {
+		if bh.Test(fs.BH_Unwritten) {
+			unwritten = true
+		} else if bh.Test(fs.BH_Delay) {
+			delalloc = true
+		}
+	}
+	log := s.Log()
+	if warnOnOnce(log, delalloc, "fs/xfs/xfs_aops.c", 1228) {
+		return false
+	}
+	if warnOnOnce(log, unwritten, "fs/xfs/xfs_aops.c", 1230) {
+		return false
+	}
 	return a.f.ReleasePage(s, pfn, gfp)
 }
 
