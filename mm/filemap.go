@@ -59,6 +59,7 @@ func (s *System) lockPageKillable(pfn uint64) int {
 	}
 	t := s.current()
 	if s.sched == nil || s.sched.Current() == nil {
+		// model-only check: sleeping outside a task; v3.16 has no such BUG.
 		s.bug("include/linux/pagemap.h", 480)
 	}
 	for {
@@ -84,6 +85,7 @@ func (s *System) waitOnPageLockedKillable(pfn uint64) int {
 	t := s.current()
 	for s.pages[pfn].PageLocked() {
 		if s.sched == nil || s.sched.Current() == nil {
+			// model-only check: sleeping outside a task; v3.16 has no such BUG.
 			s.bug(srcFilemap, 720)
 		}
 		if !s.FatalSignalPending(t) {
