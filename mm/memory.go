@@ -4,6 +4,7 @@ package mm
 
 import (
 	"errors"
+	"fmt"
 
 	"pagesim/klog"
 )
@@ -357,7 +358,8 @@ var (
 // the page's contents; the token the access read is returned.
 func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) (uint64, error) {
 	addr &^= PAGE_SIZE - 1
-	for tries := 0; ; tries++ {
+	tries, at := 0, s.now()
+	for ; ; tries++ {
 		if ptep := m.pteOffset(addr); ptep != nil && ptep.present() && (!write || ptep.write()) {
 			e := ptep.mkyoung()
 			if write {
@@ -370,15 +372,29 @@ func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) 
 			}
 			return p.data, nil
 		}
-		if tries > 3 {
-			// model-only check: a fault that never maps the page; the
-			// CPU would fault forever, v3.16 has no such BUG.
-			s.bug("arch/x86/mm/fault.c", 1)
+		// A fault may legitimately be taken again and again: each one
+		// that sleeps (a dirty-throttling pause during which the flusher
+		// cleans and write-protects the page again) lets time pass. One
+		// taken again at the same virtual instant, more than a few times,
+		// makes no progress at all: the CPU would fault forever, and as
+		// the model charges no CPU time for it, the run would hang. That
+		// is a livelock, reported as the scheduler's watchdog reports one.
+		if now := s.now(); now != at {
+			tries, at = 0, now
+		} else if tries > 3 && s.sched != nil {
+			s.sched.Stop(fmt.Sprintf("hang: a user %s at %#x faulted %d times at one instant without mapping its page (a livelock)", accessName(write), addr, tries))
 		}
 		if err := s.__doPageFault(m, addr, write); err != nil {
 			return 0, err
 		}
 	}
+}
+
+func accessName(write bool) string {
+	if write {
+		return "write"
+	}
+	return "read"
 }
 
 // __doPageFault is __do_page_fault() for a user-mode fault: find the VMA,

@@ -204,6 +204,14 @@ func (s *System) onCPU(cpu int) func() {
 // numaNodeID is numa_node_id().
 func (s *System) numaNodeID() int { return s.cpuNode[s.smpProcessorID()] }
 
+// now is the virtual clock in nanoseconds (0 without one).
+func (s *System) now() int64 {
+	if s.clock == nil {
+		return 0
+	}
+	return s.clock.Now()
+}
+
 // jiffies at HZ=1000, from the virtual clock.
 func (s *System) jiffies() int64 {
 	if s.clock == nil {
