@@ -11,6 +11,7 @@ import (
 	"pagesim/klog"
 	"pagesim/klog/klogtest"
 	"pagesim/mm"
+	"pagesim/sim"
 )
 
 // reportReader walks the records of a report, checking each against the
@@ -312,4 +313,56 @@ func TestWarnAllocFailedV316(t *testing.T) {
 	}
 	r.showMemLines([]string{"DMA", "DMA32"}, 1)
 	checkGolden(t, filepath.Join("testdata", "warn-alloc-failed.golden"), recordsText(recs))
+}
+
+// TestOOMTaskListInForkOrder checks v3.16 kernel/fork.c copy_process: a
+// task joins the task list (for_each_process) when it is forked, not when
+// it first runs, so dump_tasks lists processes in the order they were
+// created, and select_bad_process meets them in that order (which breaks
+// its ties), however the scheduler then runs them.
+func TestOOMTaskListInForkOrder(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		cfg := DefaultConfig()
+		cfg.MemBytes = 64 << 20
+		cfg.CPUs = 2
+		cfg.Seed = seed
+		cfg.Policy = sim.Random
+		m, err := Boot(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pids []int
+		for i, size := range []uint64{8 << 20, 8 << 20, 8 << 20, 96 << 20} {
+			i, size := i, size
+			p := m.Spawn(fmt.Sprintf("p%d", i), func(p *Process) {
+				p.Sleep(int64(i) * 1e7) // the hog (last) allocates once all are set up
+				addr, err := p.Mmap(size, true)
+				if err != nil {
+					return
+				}
+				p.Touch(addr, size, 0, true, 7)
+				p.Sleep(1e9)
+			})
+			pids = append(pids, p.Task.PID)
+		}
+		if res := m.Run(0); res.Failed() {
+			t.Fatalf("seed %d: %+v", seed, res)
+		}
+		var order []int
+		for _, line := range strings.Split(m.Log.String(), "\n") {
+			var pid int
+			if i := strings.Index(line, "] ["); i >= 0 {
+				if _, err := fmt.Sscanf(line[i+2:], "[%d]", &pid); err == nil {
+					order = append(order, pid)
+				}
+			}
+			if strings.Contains(line, "Out of memory: Kill process") {
+				break
+			}
+		}
+		if fmt.Sprint(order) != fmt.Sprint(pids) {
+			t.Errorf("seed %d: dump_tasks lists pids %v, want fork order %v", seed, order, pids)
+		}
+		m.Close()
+	}
 }

@@ -69,15 +69,22 @@ type fileShadow map[[2]uint64]uint64
 func (m *Machine) Spawn(comm string, fn func(p *Process)) *Process {
 	p := &Process{m: m, files: map[int]*fs.File{}, nextFD: 3, shadow: newAnonShadow(), mapped: map[uint64]*fs.File{}}
 	m.procs = append(m.procs, p)
+	oomp := &mm.OOMProcess{}
 	p.Task = m.Sched.Spawn(comm, 0, func(t *sim.Task) {
 		if err := p.setup(nil); err != nil {
+			m.MM.UnregisterProcess(t)
 			m.Log.Printk(klog.KernErr, "pagesim: spawn %s: %v\n", comm, err)
 			return
 		}
-		m.MM.RegisterProcess(&mm.OOMProcess{Task: p.Task, MM: p.MM})
+		oomp.MM = p.MM
 		fn(p)
 		p.Exit()
 	})
+	// copy_process puts the task on the task list when it is forked, not
+	// when it first runs: for_each_process (the OOM killer's scan and
+	// its task dump, and their tie-breaks) goes in fork order.
+	oomp.Task = p.Task
+	m.MM.RegisterProcess(oomp)
 	return p
 }
 
