@@ -255,6 +255,9 @@ func (s *System) Madvise(m *MMStruct, start, length uint64, behavior int) error 
 	if v != nil && start > v.Start {
 		prev = v
 	}
+	var plug BlkPlug
+	s.BlkStartPlug(&plug)
+	defer s.BlkFinishPlug(&plug)
 	var unmappedError error
 	for {
 		if v == nil {

@@ -905,6 +905,8 @@ func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 	targets := nr
 	var nrReclaimed uint64
 	scanAdjusted := !s.currentIsKswapd() && sc.priority == DEF_PRIORITY
+	var plug BlkPlug
+	s.BlkStartPlug(&plug)
 	for nr[LRU_INACTIVE_ANON] != 0 || nr[LRU_ACTIVE_FILE] != 0 || nr[LRU_INACTIVE_FILE] != 0 {
 		for lru := LRU_INACTIVE_ANON; lru <= LRU_ACTIVE_FILE; lru++ {
 			if nr[lru] != 0 {
@@ -946,6 +948,7 @@ func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 		}
 		scanAdjusted = true
 	}
+	s.BlkFinishPlug(&plug)
 	sc.nrReclaimed += nrReclaimed
 	if s.inactiveAnonIsLow(z) {
 		s.shrinkActiveList(SWAP_CLUSTER_MAX, z, sc, LRU_ACTIVE_ANON)
