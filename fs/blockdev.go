@@ -58,8 +58,11 @@ type BlockDevice struct {
 	// full is blk_rl_full: set when an allocation fills the list to
 	// nr_requests, cleared when a freed request leaves room.
 	full [2]bool
-	// wait is rl->wait[]: tasks sleeping in get_request for a request.
-	wait [2]sim.WaitQueue
+	// wait is rl->wait[]: tasks sleeping in get_request for a request;
+	// wakeMissed counts the wake-ups freed_request gave with nobody
+	// waiting (see getRequest).
+	wait       [2]sim.WaitQueue
+	wakeMissed [2]uint64
 	// nrRequests is q->nr_requests; nrCongestionOn and nrCongestionOff are
 	// the thresholds blk_queue_congestion_threshold derives from it.
 	nrRequests                      int
@@ -319,9 +322,10 @@ func (d *BlockDevice) __getRequest(sync int, t *sim.Task) *request {
 //
 // Model: on the scheduler side (no task: tests driving the device
 // directly) nothing can sleep, and the request is allocated past the
-// limit. A request freed by the plug flush in io_schedule (a plugged
-// request merged into a queued one), which would wake the task already
-// on the wait queue, makes it retry at once.
+// limit. The task goes on rl->wait after io_schedule's plug flush rather
+// than before it, so a wake-up that flush gives (a plugged request merged
+// into a queued one and freed, leaving room, with nobody else waiting)
+// is kept for it: it does not sleep.
 func (d *BlockDevice) getRequest(sync int, t *sim.Task) *request {
 	for {
 		if rq := d.__getRequest(sync, t); rq != nil {
@@ -332,11 +336,11 @@ func (d *BlockDevice) getRequest(sync int, t *sim.Task) *request {
 			d.Peak[sync] = max(d.Peak[sync], d.count[sync])
 			return &request{q: d, sync: sync == BLK_RW_SYNC}
 		}
-		before := d.count[sync]
+		missed := d.wakeMissed[sync]
 		if plug := mm.CurrentPlug(d.sched); plug != nil {
 			mm.BlkFlushPlugList(plug, false)
 		}
-		if d.count[sync] >= before {
+		if d.wakeMissed[sync] == missed {
 			t.Wait(&d.wait[sync])
 		}
 		d.iocSetBatching(d.ioContext(t))
@@ -357,7 +361,9 @@ func (d *BlockDevice) freedRequest(sync int) {
 		d.clearCongested(sync)
 	}
 	if d.count[sync]+1 <= d.nrRequests {
-		d.wait[sync].WakeOne()
+		if !d.wait[sync].WakeOne() {
+			d.wakeMissed[sync]++
+		}
 		d.full[sync] = false
 	}
 }

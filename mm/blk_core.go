@@ -87,7 +87,6 @@ func BlkFlushPlugList(plug *BlkPlug, fromSchedule bool) {
 		return
 	}
 	list := plug.List
-	plug.List = nil
 	slices.SortStableFunc(list, func(a, b PlugRequest) int {
 		qa, qb := a.PlugQueue().PlugQueueID(), b.PlugQueue().PlugQueueID()
 		if qa != qb {
@@ -114,9 +113,7 @@ func BlkFlushPlugList(plug *BlkPlug, fromSchedule bool) {
 	}
 	q.Unplugged(fromSchedule)
 	clear(list)
-	if plug.List == nil {
-		plug.List = list[:0]
-	}
+	plug.List = list[:0]
 }
 
 // CurrentPlug is current->plug: the running task's plug, or nil.

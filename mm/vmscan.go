@@ -896,9 +896,10 @@ func (s *System) getScanCount(z *Zone, sc *scanControl) [NR_LRU_LISTS]uint64 {
 }
 
 // shrinkLruvec is shrink_lruvec(): scan the lists in SWAP_CLUSTER_MAX
-// chunks until the targets are met; once enough is reclaimed (outside the
-// first direct-reclaim pass), scale the rest down proportionally. Then age
-// the active anon list if the inactive one is low.
+// chunks, under a block plug (pageout's writes merge), until the targets
+// are met; once enough is reclaimed (outside the first direct-reclaim
+// pass), scale the rest down proportionally. Then age the active anon
+// list if the inactive one is low.
 func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 	s.Cover("shrink_lruvec")
 	nr := s.getScanCount(z, sc)
