@@ -281,3 +281,31 @@ func TestPlugFlushedOnSleep(t *testing.T) {
 		t.Errorf("the plugged write completed at %d, want %d (dispatched when the task slept)", done-start, want-start)
 	}
 }
+
+// TestPlugFlushedAtMaxRequestCount checks v3.16 block/blk-core.c
+// blk_queue_bio: a plug holding BLK_MAX_REQUEST_COUNT (16) requests for
+// the queue is flushed (blk_flush_plug_list) before the next request is
+// added to it, so the 16 reach the elevator and the device starts one.
+func TestPlugFlushedAtMaxRequestCount(t *testing.T) {
+	m := boot(t)
+	dev := m.ext4.Dev
+	m.run(t, func(task *sim.Task) {
+		var plug mm.BlkPlug
+		m.s.BlkStartPlug(&plug)
+		for i := uint64(0); i < 17; i++ {
+			dev.SubmitWrite(400+2*i, i, false, func() {})
+			if i == 15 && (len(plug.List) != 16 || dev.Queued() != 0) {
+				t.Errorf("16 scattered plugged writes: %d plugged, %d queued; want 16 and 0", len(plug.List), dev.Queued())
+			}
+		}
+		if len(plug.List) != 1 || dev.Queued() != 15 || dev.RequestCount(fs.BLK_RW_ASYNC) != 17 {
+			t.Errorf("the 17th: %d plugged, %d queued, %d allocated; want 1, 15 (one started), 17",
+				len(plug.List), dev.Queued(), dev.RequestCount(fs.BLK_RW_ASYNC))
+		}
+		m.s.BlkFinishPlug(&plug)
+	})
+	drain(t, m)
+	if dev.Requests != 17 {
+		t.Errorf("%d requests, want 17", dev.Requests)
+	}
+}

@@ -36,7 +36,11 @@ import (
 // service trees, time slices, idling and its quantum of requests in the
 // driver are not modeled, so which requests are still in the elevator
 // (mergeable) when a bio arrives follows the device's pace, not cfq's
-// dispatch choices. All tasks have the same I/O priority and are in the
+// dispatch choices. For async writes cfq_may_dispatch comes close to
+// this: it lets the async queue one request in the driver while sync
+// I/O completed within the last sync slice (100 ms) and none while sync
+// I/O is in flight; with NCQ and only one queue busy, v3.16 would start
+// more requests at once and merge less than the model does. All tasks have the same I/O priority and are in the
 // root blkcg, so there is one async cfq queue and each task's sync queue
 // is its own; elv_may_queue is always ELV_MQUEUE_MAY (cfq's
 // must_alloc_slice needs idling).
