@@ -148,13 +148,10 @@ func (s *System) CurrentIOContext(t *sim.Task) *IOContext {
 	if t == nil {
 		return nil
 	}
-	if s.ioContexts == nil {
-		s.ioContexts = map[*sim.Task]*IOContext{}
-	}
-	ioc := s.ioContexts[t]
+	ioc, _ := t.IOContext.(*IOContext)
 	if ioc == nil {
 		ioc = &IOContext{}
-		s.ioContexts[t] = ioc
+		t.IOContext = ioc
 	}
 	return ioc
 }

@@ -85,8 +85,6 @@ type System struct {
 	// congestion_wqh and nr_bdi_congested (backing_dev.go).
 	bdis       []*BackingDevInfo
 	congestion congestion
-	// ioContexts is each task's current->io_context (blk_core.go).
-	ioContexts map[*sim.Task]*IOContext
 	// vmSwappiness is vm.swappiness.
 	vmSwappiness int
 

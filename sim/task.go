@@ -89,6 +89,8 @@ type Task struct {
 	// it first (schedule -> sched_submit_work -> blk_schedule_flush_plug).
 	// Cond_resched (Yield) keeps the task running and does not.
 	Plug Plugger
+	// IOContext is current->io_context, for the block layer.
+	IOContext any
 
 	s     *Scheduler
 	fn    func(*Task)
