@@ -236,6 +236,13 @@ func (d *BlockDevice) clearCongested(sync int) {
 	}
 }
 
+// cover is System.Cover: a coverage site of the block layer's decisions.
+func (d *BlockDevice) cover(site string) {
+	if d.sys != nil {
+		d.sys.Cover(site)
+	}
+}
+
 // current is the task submitting (nil on the scheduler side).
 func (d *BlockDevice) current() *sim.Task {
 	if d.sched == nil {
@@ -293,15 +300,18 @@ func (d *BlockDevice) __getRequest(sync int, t *sim.Task) *request {
 	if d.count[sync]+1 >= d.nrCongestionOn {
 		if d.count[sync]+1 >= d.nrRequests {
 			if !d.full[sync] {
+				d.cover("__get_request:rl_full")
 				d.iocSetBatching(ioc)
 				d.full[sync] = true
 			} else if !d.iocBatching(ioc) {
+				d.cover("__get_request:not_batching")
 				return nil
 			}
 		}
 		d.setCongested(sync)
 	}
 	if d.count[sync] >= 3*d.nrRequests/2 {
+		d.cover("__get_request:batch_limit")
 		return nil
 	}
 	d.count[sync]++
@@ -344,6 +354,7 @@ func (d *BlockDevice) getRequest(sync int, t *sim.Task) *request {
 		if plug := mm.CurrentPlug(d.sched); plug != nil {
 			mm.BlkFlushPlugList(plug, false)
 		}
+		d.cover("get_request:sleep")
 		if d.wakeMissed[sync] == missed {
 			t.Wait(&d.wait[sync])
 		}
@@ -579,6 +590,7 @@ func (d *BlockDevice) attemptMerge(req, next *request) bool {
 	if req.nr+next.nr > maxBlocks {
 		return false
 	}
+	d.cover("attempt_merge")
 	req.bios = append(req.bios, next.bios...)
 	req.nr += next.nr
 	if next.state == rqQueued {
@@ -713,12 +725,14 @@ func (d *BlockDevice) blkQueueBio(b *bio) {
 	if plug := mm.CurrentPlug(d.sched); plug != nil {
 		var merged bool
 		if merged, requestCount = d.blkAttemptPlugMerge(plug, b); merged {
+			d.cover("blk_queue_bio:plug_merge")
 			return
 		}
 	}
 	switch rq, k := d.elvMerge(b, t); k {
 	case elevatorBackMerge:
 		if d.bioAttemptBackMerge(rq, b) {
+			d.cover("blk_queue_bio:back_merge")
 			if !d.attemptBackMerge(rq) {
 				d.lastMerge = rq // elv_merged_request
 			}
@@ -726,18 +740,21 @@ func (d *BlockDevice) blkQueueBio(b *bio) {
 		}
 	case elevatorFrontMerge:
 		if d.bioAttemptFrontMerge(rq, b) {
+			d.cover("blk_queue_bio:front_merge")
 			if !d.attemptFrontMerge(rq) {
 				d.lastMerge = rq
 			}
 			return
 		}
 	}
+	d.cover("blk_queue_bio:get_rq")
 	rq := d.getRequest(b2i(b.sync), t)
 	// init_request_from_bio
 	rq.pos, rq.nr, rq.write = b.block, 1, b.write
 	rq.bios = append(rq.bios, b)
 	if plug := mm.CurrentPlug(d.sched); plug != nil {
 		if requestCount >= BLK_MAX_REQUEST_COUNT {
+			d.cover("blk_queue_bio:flush_plug")
 			mm.BlkFlushPlugList(plug, false)
 		}
 		rq.state = rqPlugged
