@@ -309,3 +309,51 @@ func TestPlugFlushedAtMaxRequestCount(t *testing.T) {
 		t.Errorf("%d requests, want 17", dev.Requests)
 	}
 }
+
+// TestGetRequestWokenByOwnPlugFlush checks v3.16 block/blk-core.c
+// get_request: the task goes on rl->wait (prepare_to_wait_exclusive)
+// before io_schedule flushes its plug, so when that flush merges a plugged
+// request into a queued one and frees it (elv_attempt_insert_merge,
+// __blk_put_request -> freed_request), leaving the list below
+// nr_requests, the wake-up is the task's own: it does not sleep, and
+// allocates as a batcher.
+func TestGetRequestWokenByOwnPlugFlush(t *testing.T) {
+	m := boot(t)
+	dev := m.ext4.Dev
+	// 126 requests from the scheduler side; block 500 stays queued.
+	for i := uint64(0); i < 126; i++ {
+		blk := 10000 + 2*i
+		if i == 1 {
+			blk = 500
+		}
+		dev.SubmitWrite(blk, i, false, func() {})
+	}
+	var before, after int64
+	m.sched.Spawn("b", 0, func(task *sim.Task) {
+		var plug mm.BlkPlug
+		m.s.BlkStartPlug(&plug)
+		dev.SubmitWrite(501, 1, false, func() {}) // request 127, plugged
+		task.Yield()                              // c fills the list
+		if dev.RequestCount(fs.BLK_RW_ASYNC) != 128 {
+			t.Errorf("after c: %d requests, want 128", dev.RequestCount(fs.BLK_RW_ASYNC))
+		}
+		before = task.Now()
+		dev.SubmitWrite(900, 2, false, func() {})
+		after = task.Now()
+		if len(plug.List) != 1 || dev.RequestCount(fs.BLK_RW_ASYNC) != 128 {
+			t.Errorf("after the write of 900: %d plugged, %d requests; want 1 and 128 (501 merged into 500)",
+				len(plug.List), dev.RequestCount(fs.BLK_RW_ASYNC))
+		}
+		m.s.BlkFinishPlug(&plug)
+	})
+	m.sched.Spawn("c", 0, func(task *sim.Task) {
+		dev.SubmitWrite(800, 3, false, func() {}) // request 128: full
+	})
+	if err := m.sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("the write of 900 slept %dns, want none (woken by its own plug flush)", after-before)
+	}
+	drain(t, m)
+}
