@@ -91,8 +91,9 @@ func TestCongestionWaitWokenByFreedRequest(t *testing.T) {
 			dev := m.ext4.Dev
 			var elapsed int64
 			m.run(t, func(task *sim.Task) {
+				// Blocks apart, so that no two merge into one request.
 				for i := 0; i < tc.inflight; i++ {
-					dev.SubmitWrite(uint64(1000+i), uint64(i), false, func() {})
+					dev.SubmitWrite(uint64(1000+2*i), uint64(i), false, func() {})
 				}
 				start := task.Now()
 				m.s.CongestionWait(mm.BLK_RW_ASYNC, mm.HZ/10)

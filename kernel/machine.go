@@ -44,7 +44,7 @@ type Config struct {
 }
 
 // MountSpec is one filesystem: its type (ext4, xfs or tmpfs), mount
-// point, and the size and per-request latency of its disk (for tmpfs, the
+// point, and the size and one-block request latency of its disk (for tmpfs, the
 // size= limit, 0 for none, and no disk).
 type MountSpec struct {
 	Type      string
@@ -53,7 +53,8 @@ type MountSpec struct {
 	LatencyNS int64
 }
 
-// DefaultDiskLatencyNS is the per-request latency of a modeled disk.
+// DefaultDiskLatencyNS is the time a modeled disk takes for a one-block
+// (4 KiB) request; each further block of a merged request adds fs.XferNS.
 const DefaultDiskLatencyNS = 100e3
 
 // DefaultConfig is a 1 GiB, 2-CPU, single-node machine.

@@ -139,7 +139,10 @@ func TestDirtyTracepoints(t *testing.T) {
 			t.Error(err)
 		}
 		fd, _ := p.Open("/mnt/ext4/f", true)
-		p.Pwrite(fd, 0, 8<<20, 1)
+		// Long enough for the bandwidth to be sampled (every 200 ms)
+		// while the task is throttled: 2 ms a request of up to 128
+		// merged pages.
+		p.Pwrite(fd, 0, 48<<20, 1)
 	})
 	finish(t, m)
 	pats := map[string]*regexp.Regexp{

@@ -13,8 +13,8 @@ import "pagesim/klog"
 // (MADV_HWPOISON and MADV_SOFT_OFFLINE likewise); every VMA is anonymous,
 // so MADV_REMOVE always fails and MADV_WILLNEED takes the swap-in path;
 // VMAs are never merged (vma_merge), so a split VMA stays split when
-// later advice gives the pieces equal flags again; mmap_sem and the block
-// plug are not modeled.
+// later advice gives the pieces equal flags again; mmap_sem is not
+// modeled.
 
 // Advice values, include/uapi/asm-generic/mman-common.h.
 const (
@@ -255,6 +255,10 @@ func (s *System) Madvise(m *MMStruct, start, length uint64, behavior int) error 
 	if v != nil && start > v.Start {
 		prev = v
 	}
+	// The walk runs under a block plug (MADV_WILLNEED's swap-ins merge).
+	var plug BlkPlug
+	s.BlkStartPlug(&plug)
+	defer s.BlkFinishPlug(&plug)
 	var unmappedError error
 	for {
 		if v == nil {

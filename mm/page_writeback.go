@@ -320,9 +320,13 @@ retry:
 	return ret
 }
 
-// GenericWritepages is generic_writepages(): write_cache_pages calling
-// ->writepage for each page (__writepage), which must unlock it.
+// GenericWritepages is generic_writepages(): under a block plug,
+// write_cache_pages calling ->writepage for each page (__writepage),
+// which must unlock it.
 func (s *System) GenericWritepages(m *AddressSpace, wbc *WritebackControl) int {
+	var plug BlkPlug
+	s.BlkStartPlug(&plug)
+	defer s.BlkFinishPlug(&plug)
 	return s.WriteCachePages(m, wbc, func(pfn uint64, wbc *WritebackControl) int {
 		r := m.Ops.Writepage(s, pfn, wbc)
 		if r < 0 {

@@ -86,14 +86,29 @@ func (s *System) __doPageCacheReadahead(m *AddressSpace, offset, nr, lookahead u
 		}
 		pages = append(pages, pfn)
 	}
-	// read_pages: add each to the page cache and ->readpage it.
+	if len(pages) > 0 {
+		s.readPages(m, pages)
+	}
+	return len(pages)
+}
+
+// readPages is read_pages() (mm/readahead.c): under a block plug, add
+// each page to the page cache and ->readpage it, so that the reads of
+// contiguous blocks merge into few requests.
+//
+// Model: ext4's and xfs's ->readpages (mpage_readpages) build multi-page
+// bios; the model reads page by page, and the plug merges the one-block
+// bios into the same requests.
+func (s *System) readPages(m *AddressSpace, pages []uint64) {
+	var plug BlkPlug
+	s.BlkStartPlug(&plug)
 	for _, pfn := range pages {
 		if err := s.AddToPageCacheLRU(pfn, m, s.pages[pfn].index); err == nil {
 			m.Ops.Readpage(s, pfn)
 		}
 		s.PutPage(pfn)
 	}
-	return len(pages)
+	s.BlkFinishPlug(&plug)
 }
 
 // ondemandReadahead is ondemand_readahead().

@@ -291,10 +291,8 @@ func (s *System) swapinNrPages(offset uint64) uint64 {
 }
 
 // swapinReadahead is swapin_readahead(): read the aligned cluster of
-// slots around the entry (the header slot excepted), marking the others
-// PG_readahead, then return the entry's own page.
-//
-// Model: block plugging is not modeled: each read is its own request.
+// slots around the entry (the header slot excepted) under a block plug,
+// marking the others PG_readahead, then return the entry's own page.
 func (s *System) swapinReadahead(entry swpEntry, gfp GFP, v *VMArea, addr uint64) (uint64, bool) {
 	s.Cover("swapin_readahead")
 	entryOffset := entry.Offset
@@ -304,6 +302,8 @@ func (s *System) swapinReadahead(entry swpEntry, gfp GFP, v *VMArea, addr uint64
 		if start == 0 {
 			start++ // the first page is the swap header
 		}
+		var plug BlkPlug
+		s.BlkStartPlug(&plug)
 		for off := start; off <= end; off++ {
 			pfn, ok := s.readSwapCacheAsync(swpEntry{Type: entry.Type, Offset: off}, gfp, v, addr)
 			if !ok {
@@ -314,6 +314,7 @@ func (s *System) swapinReadahead(entry swpEntry, gfp GFP, v *VMArea, addr uint64
 			}
 			s.PutPage(pfn)
 		}
+		s.BlkFinishPlug(&plug)
 		s.LRUAddDrain()
 	}
 	return s.readSwapCacheAsync(entry, gfp, v, addr)

@@ -896,15 +896,18 @@ func (s *System) getScanCount(z *Zone, sc *scanControl) [NR_LRU_LISTS]uint64 {
 }
 
 // shrinkLruvec is shrink_lruvec(): scan the lists in SWAP_CLUSTER_MAX
-// chunks until the targets are met; once enough is reclaimed (outside the
-// first direct-reclaim pass), scale the rest down proportionally. Then age
-// the active anon list if the inactive one is low.
+// chunks, under a block plug (pageout's writes merge), until the targets
+// are met; once enough is reclaimed (outside the first direct-reclaim
+// pass), scale the rest down proportionally. Then age the active anon
+// list if the inactive one is low.
 func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 	s.Cover("shrink_lruvec")
 	nr := s.getScanCount(z, sc)
 	targets := nr
 	var nrReclaimed uint64
 	scanAdjusted := !s.currentIsKswapd() && sc.priority == DEF_PRIORITY
+	var plug BlkPlug
+	s.BlkStartPlug(&plug)
 	for nr[LRU_INACTIVE_ANON] != 0 || nr[LRU_ACTIVE_FILE] != 0 || nr[LRU_INACTIVE_FILE] != 0 {
 		for lru := LRU_INACTIVE_ANON; lru <= LRU_ACTIVE_FILE; lru++ {
 			if nr[lru] != 0 {
@@ -946,6 +949,7 @@ func (s *System) shrinkLruvec(z *Zone, sc *scanControl) {
 		}
 		scanAdjusted = true
 	}
+	s.BlkFinishPlug(&plug)
 	sc.nrReclaimed += nrReclaimed
 	if s.inactiveAnonIsLow(z) {
 		s.shrinkActiveList(SWAP_CLUSTER_MAX, z, sc, LRU_ACTIVE_ANON)

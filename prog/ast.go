@@ -74,7 +74,7 @@ type Mount struct {
 	Type    string // ext4, xfs or tmpfs
 	Path    string
 	Size    uint64 // disk size; for tmpfs the size= limit, 0 for none
-	Latency int64  // per-request disk latency in ns, 0 for the default
+	Latency int64  // disk latency of a one-block request in ns, 0 for the default
 	Pos     Pos
 }
 

@@ -69,7 +69,7 @@ func TestSetTick(t *testing.T) {
 	for _, c := range []string{"a", "b"} {
 		s.Spawn(c, 0, func(t *Task) {
 			for i := 0; i < 3; i++ {
-				t.Sleep(100)
+				t.Sleep(1e9)
 			}
 		})
 	}
@@ -87,5 +87,47 @@ func TestSetTick(t *testing.T) {
 	}
 	if len(sw) != before {
 		t.Errorf("tick ran after SetTick(0, nil)")
+	}
+}
+
+type countingPlug struct{ flushes int }
+
+func (p *countingPlug) FlushOnSchedule() { p.flushes++ }
+
+// TestPlugFlushedOnSleep checks v3.16 kernel/sched/core.c
+// sched_submit_work: a task that sleeps (Sleep, Wait, WaitTimeout, a
+// contended Mutex) with a plug flushes it first; cond_resched (Yield)
+// keeps the task running and does not.
+func TestPlugFlushedOnSleep(t *testing.T) {
+	s := newSched(1, 1, RoundRobin)
+	p := &countingPlug{}
+	var q WaitQueue
+	var mu Mutex
+	var got []int
+	s.Spawn("holder", 0, func(t *Task) {
+		mu.Lock(t)
+		t.Sleep(1e9)
+		mu.Unlock()
+	})
+	s.Spawn("plugged", 0, func(t *Task) {
+		t.Plug = p
+		t.Yield()
+		got = append(got, p.flushes)
+		t.Sleep(1)
+		got = append(got, p.flushes)
+		t.WaitTimeout(&q, 1)
+		got = append(got, p.flushes)
+		mu.Lock(t)
+		got = append(got, p.flushes)
+		mu.Unlock()
+		t.Plug = nil
+		t.Sleep(1)
+		got = append(got, p.flushes)
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2, 3, 3}; !slices.Equal(got, want) {
+		t.Errorf("flushes after yield, sleep, wait_timeout, contended mutex, unplugged sleep: %v, want %v", got, want)
 	}
 }

@@ -50,6 +50,22 @@ func (s TaskState) String() string {
 	return fmt.Sprintf("TaskState(%d)", s)
 }
 
+// Plugger is a task's block plug (struct blk_plug) as schedule() sees it.
+type Plugger interface {
+	// FlushOnSchedule is blk_schedule_flush_plug(): hand the plugged
+	// requests to their queues, which kblockd runs. It must not sleep.
+	FlushOnSchedule()
+}
+
+// schedSubmitWork is sched_submit_work() (kernel/sched/core.c): a task
+// about to sleep flushes its plug, so that I/O it gathered and may wait
+// for is not held back.
+func (t *Task) schedSubmitWork() {
+	if t.Plug != nil {
+		t.Plug.FlushOnSchedule()
+	}
+}
+
 // Task is a modeled kernel task (task_struct): a user thread, kswapd, a
 // flusher. Its function runs on its own goroutine but only while it holds
 // the scheduler's baton; see the package comment.
@@ -69,6 +85,12 @@ type Task struct {
 	// (what task_struct holds as ->mm, ->reclaim_state, ->backing_dev_info),
 	// since sim cannot import them.
 	Data any
+	// Plug is current->plug: a task that goes to sleep with one flushes
+	// it first (schedule -> sched_submit_work -> blk_schedule_flush_plug).
+	// Cond_resched (Yield) keeps the task running and does not.
+	Plug Plugger
+	// IOContext is current->io_context, for the block layer.
+	IOContext any
 
 	s     *Scheduler
 	fn    func(*Task)
@@ -188,6 +210,7 @@ func (t *Task) Yield() {
 // Yield but without Yield's cost.
 func (t *Task) Sleep(ns int64) {
 	t.check()
+	t.schedSubmitWork()
 	if ns < 0 {
 		ns = 0
 	}
@@ -231,6 +254,7 @@ func (t *Task) SignalWake() {
 // must re-check its condition after waking: another task may have run first.
 func (t *Task) Wait(q *WaitQueue) {
 	t.check()
+	t.schedSubmitWork()
 	t.state = StateBlocked
 	t.waitq = q
 	q.waiters = append(q.waiters, t)
@@ -242,6 +266,7 @@ func (t *Task) Wait(q *WaitQueue) {
 // woken through q rather than by the timeout.
 func (t *Task) WaitTimeout(q *WaitQueue, ns int64) bool {
 	t.check()
+	t.schedSubmitWork()
 	if ns < 0 {
 		ns = 0
 	}

@@ -55,3 +55,28 @@ pagesim: the run stopped there
 		t.Errorf("long stretch:\n%s", s)
 	}
 }
+
+// TestEveryCheckAtEnd: a violation only the end-of-run check finds (no
+// call returned on a quiet machine after it) is reported with the calls
+// left unchecked since the last clean check; a clean end reports nothing.
+func TestEveryCheckAtEnd(t *testing.T) {
+	e := &everyCheck{
+		lastClean: &callRef{Line: 7, Task: "a", PID: 3, Trace: "[    0.000000] a[3]: r0 = mmap(1M, rw) = 0x7ffff7eff000"},
+		unchecked: []*callRef{{Line: 8, Task: "a", PID: 3, Trace: "[    0.001000] a[3]: compact_memory() = 0"}},
+	}
+	e.endOfRun(nil)
+	if e.broken != nil {
+		t.Fatal("a clean end-of-run check reported a violation")
+	}
+	e.endOfRun([]string{"DMA NR_SHMEM -1 but page caches hold 0 swap-backed pages"})
+	var w bytes.Buffer
+	e.report("x.prog", &w)
+	want := `pagesim: --check=every: invariants broken at the end of the run, found by no check after a call
+from one of the 1 calls since the last clean check, unchecked (they returned while another task was in the kernel):
+  x.prog:8: [    0.001000] a[3]: compact_memory() = 0
+the last clean check was after x.prog:7: [    0.000000] a[3]: r0 = mmap(1M, rw) = 0x7ffff7eff000
+`
+	if w.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", w.String(), want)
+	}
+}

@@ -177,14 +177,19 @@ func ext4BioWritePage(f *fs.FS, ino *fs.Inode, pfn uint64, length int64, wbc *mm
 //
 // Model: v3.16 gathers contiguous delayed pages into extents
 // (mpage_prepare_extent_to_map), maps each extent in one journal
-// transaction and submits merged bios; the model maps and submits page by
-// page in the same order, with one request per page. At the first page
-// past EOF v3.16 ends the pass; the model goes on, and such pages (all
-// past EOF) are submitted unmapped too.
+// transaction and submits multi-page bios; the model maps and submits
+// page by page in the same order, and the plug merges the one-block bios
+// into the same requests. At the first page past EOF v3.16 ends the pass;
+// the model goes on, and such pages (all past EOF) are submitted unmapped
+// too.
 func (a *aops) Writepages(s *mm.System, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
 	if wbc.SyncMode == mm.WB_SYNC_ALL {
 		wbc.TaggedWritepages = true
 	}
+	// The extents are mapped and submitted under a block plug.
+	var plug mm.BlkPlug
+	s.BlkStartPlug(&plug)
+	defer s.BlkFinishPlug(&plug)
 	return s.WriteCachePages(m, wbc, func(pfn uint64, wbc *mm.WritebackControl) int {
 		bh := a.f.PageBuffers(pfn)
 		// mpage_process_page_bufs: no block past EOF is mapped (a
