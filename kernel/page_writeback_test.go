@@ -247,7 +247,7 @@ func TestWriteoutCompletionsShare(t *testing.T) {
 	})
 	finish(t, m)
 	ext4, xfs := m.FS.Supers()[0].BDI, m.FS.Supers()[1].BDI
-	if got := xfs.Stat[mm.BDI_WRITTEN]; got != 255 {
+	if got := xfs.BdiStatSum(mm.BDI_WRITTEN); got != 255 {
 		t.Errorf("xfs BDI_WRITTEN %d, want 255", got)
 	}
 	// 255 completions of 256 events (the global count starts at 1).
@@ -281,6 +281,60 @@ func TestDirtyThrottleLeaks(t *testing.T) {
 				t.Errorf("the next dirtier on the CPU has nr_dirtied %d after its first page, want 1 + the 10 pages a leaked = 11", c.Task.NrDirtied)
 			}
 		})
+	})
+	finish(t, m)
+}
+
+// TestOverBgroundThreshPerBDI checks v3.16 fs/fs-writeback.c
+// over_bground_thresh: a device's flusher does background writeback
+// (wb_check_background_flush) not only while the machine's dirty pages
+// exceed the background threshold, but also while the device's own
+// BDI_RECLAIMABLE pages, as bdi_stat reads them, exceed its share of that
+// threshold (bdi_dirty_limit, from its share of recent writeout
+// completions). A slow ext4 has just written 1024 pages and holds nearly
+// the whole share; a fast xfs wrote 16. Then 64 pages are dirtied on each:
+// far below the global background threshold, but above xfs's share. At
+// each device's first worker run, 5 s after its first dirtying, xfs's
+// flusher writes its pages back; ext4's, below its share, leaves them for
+// kupdate (30 s).
+func TestOverBgroundThreshPerBDI(t *testing.T) {
+	m := bootTwoDisks(t, 1e6)
+	ext4, xfs := m.FS.Supers()[0], m.FS.Supers()[1]
+	m.Spawn("w", func(p *Process) {
+		e, _ := p.Open("/mnt/ext4/history", true)
+		p.Pwrite(e, 0, 1024*mm.PAGE_SIZE, 1)
+		p.Fsync(e, false)
+		x, _ := p.Open("/mnt/xfs/history", true)
+		p.Pwrite(x, 0, 16*mm.PAGE_SIZE, 1)
+		p.Fsync(x, false)
+
+		bg, _ := m.MM.GlobalDirtyLimits()
+		if l := m.MM.BdiDirtyLimit(xfs.BDI, bg); l >= 64 {
+			t.Errorf("xfs's share of the %d-page background threshold is %d pages, want below 64", bg, l)
+		}
+		if l := m.MM.BdiDirtyLimit(ext4.BDI, bg); l <= 64 {
+			t.Errorf("ext4's share of the %d-page background threshold is %d pages, want above 64", bg, l)
+		}
+		t.Logf("background threshold %d pages: shares xfs %d, ext4 %d", bg, m.MM.BdiDirtyLimit(xfs.BDI, bg), m.MM.BdiDirtyLimit(ext4.BDI, bg))
+		xw, ew := xfs.Dev.Writes, ext4.Dev.Writes
+		x2, _ := p.Open("/mnt/xfs/f", true)
+		p.Pwrite(x2, 0, 64*mm.PAGE_SIZE, 2)
+		e2, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(e2, 0, 64*mm.PAGE_SIZE, 2)
+		p.Sleep(4.9e9)
+		if xfs.Dev.Writes != xw || ext4.Dev.Writes != ew {
+			t.Errorf("written before the first worker run: xfs %d, ext4 %d pages", xfs.Dev.Writes-xw, ext4.Dev.Writes-ew)
+		}
+		p.Sleep(0.6e9)
+		if d := m.MM.GlobalPageState(mm.NR_FILE_DIRTY); uint64(d) >= bg {
+			t.Errorf("%d pages dirty, want below the background threshold %d", d, bg)
+		}
+		if got := xfs.BDI.BdiStatSum(mm.BDI_RECLAIMABLE); got != 0 || xfs.Dev.Writes-xw != 64 {
+			t.Errorf("xfs, over its share: %d pages dirty, %d written after its worker's first run; want background writeback of all 64", got, xfs.Dev.Writes-xw)
+		}
+		if got := ext4.BDI.BdiStatSum(mm.BDI_RECLAIMABLE); got != 64 || ext4.Dev.Writes != ew {
+			t.Errorf("ext4, below its share: %d pages dirty, %d written after its worker's first run; want all 64 left dirty", got, ext4.Dev.Writes-ew)
+		}
 	})
 	finish(t, m)
 }

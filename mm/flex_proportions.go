@@ -7,8 +7,8 @@ package mm
 // of writeout completions (writeout_completions, bdi->completions).
 //
 // Model: the per-CPU counters (percpu_counter with PROP_BATCH) are exact:
-// a read is the sum, so the kernel's batching error is not modeled, as for
-// the BDI counters.
+// a read is the sum, so the kernel's batching error is not modeled (the
+// bdi_stat[] counters are percpu_counters, percpu_counter.go).
 
 // FPROP_FRAC_SHIFT and FPROP_FRAC_BASE are the fixed-point base of the
 // fractions (include/linux/flex_proportions.h).
