@@ -237,7 +237,11 @@ func TestLaptopMode(t *testing.T) {
 // end of each page's writeback on a bdi that accounts writeback
 // (__bdi_writeout_inc) counts a writeout completion for that bdi, so the
 // bdi that wrote gets the share of the dirty limit (bdi_dirty_limit) and
-// the idle one none.
+// the idle one none. The share is read from the folded percpu_counters
+// (lib/flex_proportions.c fprop_fraction_percpu): the completions end on
+// CPU 0, where xfs's count folds every PROP_BATCH = 16 (240 of 255) and
+// the global one every percpu_counter_batch = 32 (1 + 224 of 1 + 255),
+// so the fraction, capped at 1, is the whole.
 func TestWriteoutCompletionsShare(t *testing.T) {
 	m := bootTwoDisks(t, 100e3)
 	m.Spawn("w", func(p *Process) {
@@ -250,9 +254,8 @@ func TestWriteoutCompletionsShare(t *testing.T) {
 	if got := xfs.BdiStatSum(mm.BDI_WRITTEN); got != 255 {
 		t.Errorf("xfs BDI_WRITTEN %d, want 255", got)
 	}
-	// 255 completions of 256 events (the global count starts at 1).
-	if got := m.MM.BdiDirtyLimit(xfs, 1024); got != 1020 {
-		t.Errorf("xfs's share of 1024 pages %d, want 1024*255/256 = 1020", got)
+	if got := m.MM.BdiDirtyLimit(xfs, 1024); got != 1024 {
+		t.Errorf("xfs's share of 1024 pages %d, want all of it (240/225, capped at 1); exact counts would give 1024*255/256 = 1020", got)
 	}
 	if got := m.MM.BdiDirtyLimit(ext4, 1024); got != 0 {
 		t.Errorf("idle ext4's share of 1024 pages %d, want 0", got)
@@ -291,19 +294,23 @@ func TestDirtyThrottleLeaks(t *testing.T) {
 // exceed the background threshold, but also while the device's own
 // BDI_RECLAIMABLE pages, as bdi_stat reads them, exceed its share of that
 // threshold (bdi_dirty_limit, from its share of recent writeout
-// completions). A slow ext4 has just written 1024 pages and holds nearly
-// the whole share; a fast xfs wrote 16. Then 64 pages are dirtied on each:
-// far below the global background threshold, but above xfs's share. At
-// each device's first worker run, 5 s after its first dirtying, xfs's
-// flusher writes its pages back; ext4's, below its share, leaves them for
-// kupdate (30 s).
+// completions). A slow ext4 (1 ms a page) has just written 4096 pages and
+// holds nearly the whole share; a fast xfs wrote 16 (a share of a few
+// pages, some 30 by the time its flusher runs, as the periods age the
+// other counts faster than its unfolded one). Then 64 pages are dirtied
+// on each: far below the global background threshold, but above xfs's
+// share. xfs's flusher, at its first run 5 s later, writes its pages
+// back; ext4's, below its share, leaves them for kupdate (30 s) at its
+// runs meanwhile.
 func TestOverBgroundThreshPerBDI(t *testing.T) {
 	m := bootTwoDisks(t, 1e6)
 	ext4, xfs := m.FS.Supers()[0], m.FS.Supers()[1]
 	m.Spawn("w", func(p *Process) {
 		e, _ := p.Open("/mnt/ext4/history", true)
-		p.Pwrite(e, 0, 1024*mm.PAGE_SIZE, 1)
-		p.Fsync(e, false)
+		for i := int64(0); i < 4; i++ {
+			p.Pwrite(e, i<<22, 1024*mm.PAGE_SIZE, 1)
+			p.Fsync(e, false)
+		}
 		x, _ := p.Open("/mnt/xfs/history", true)
 		p.Pwrite(x, 0, 16*mm.PAGE_SIZE, 1)
 		p.Fsync(x, false)
@@ -325,15 +332,15 @@ func TestOverBgroundThreshPerBDI(t *testing.T) {
 		if xfs.Dev.Writes != xw || ext4.Dev.Writes != ew {
 			t.Errorf("written before the first worker run: xfs %d, ext4 %d pages", xfs.Dev.Writes-xw, ext4.Dev.Writes-ew)
 		}
-		p.Sleep(0.6e9)
+		p.Sleep(1.6e9)
 		if d := m.MM.GlobalPageState(mm.NR_FILE_DIRTY); uint64(d) >= bg {
 			t.Errorf("%d pages dirty, want below the background threshold %d", d, bg)
 		}
 		if got := xfs.BDI.BdiStatSum(mm.BDI_RECLAIMABLE); got != 0 || xfs.Dev.Writes-xw != 64 {
-			t.Errorf("xfs, over its share: %d pages dirty, %d written after its worker's first run; want background writeback of all 64", got, xfs.Dev.Writes-xw)
+			t.Errorf("xfs, over its share: %d pages dirty, %d written 6.5 s after; want background writeback of all 64", got, xfs.Dev.Writes-xw)
 		}
 		if got := ext4.BDI.BdiStatSum(mm.BDI_RECLAIMABLE); got != 64 || ext4.Dev.Writes != ew {
-			t.Errorf("ext4, below its share: %d pages dirty, %d written after its worker's first run; want all 64 left dirty", got, ext4.Dev.Writes-ew)
+			t.Errorf("ext4, below its share: %d pages dirty, %d written 6.5 s after; want all 64 left dirty", got, ext4.Dev.Writes-ew)
 		}
 	})
 	finish(t, m)

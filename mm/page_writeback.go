@@ -523,7 +523,7 @@ func (s *System) pageWritebackInit() {
 	s.bdpRatelimits = make([]int, s.NrCPUs())
 	s.dirtyThrottleLeaks = make([]int, s.NrCPUs())
 	s.WritebackSetRatelimit()
-	s.writeoutCompletions.fpropGlobalInit()
+	s.writeoutCompletions.fpropGlobalInit(s.NrCPUs())
 }
 
 // WritebackSetRatelimit is writeback_set_ratelimit(), which the
@@ -576,7 +576,7 @@ func wpNextTime(cur int64) int64 {
 // aging stopped starts the period timer.
 func (s *System) __bdiWriteoutInc(b *BackingDevInfo) {
 	s.__incBdiStat(b, BDI_WRITTEN)
-	b.completions.__fpropIncPercpuMax(&s.writeoutCompletions, b.maxPropFrac)
+	b.completions.__fpropIncPercpuMax(&s.writeoutCompletions, s.smpProcessorID(), b.maxPropFrac)
 	if s.writeoutPeriodTime == 0 {
 		s.writeoutPeriodTime = wpNextTime(s.jiffies())
 		s.modWriteoutPeriodTimer()
@@ -605,7 +605,7 @@ func (s *System) modWriteoutPeriodTimer() {
 // (counting any missed), or stop once aging has zeroed every fraction.
 func (s *System) writeoutPeriod() {
 	miss := (s.jiffies() - s.writeoutPeriodTime) / VM_COMPLETIONS_PERIOD_LEN
-	if s.writeoutCompletions.fpropNewPeriod(int(miss + 1)) {
+	if s.writeoutCompletions.fpropNewPeriod(s.smpProcessorID(), int(miss+1)) {
 		s.writeoutPeriodTime = wpNextTime(s.writeoutPeriodTime + miss*VM_COMPLETIONS_PERIOD_LEN)
 		s.modWriteoutPeriodTimer()
 	} else {
@@ -615,7 +615,7 @@ func (s *System) writeoutPeriod() {
 
 // bdiWriteoutFraction is bdi_writeout_fraction().
 func (s *System) bdiWriteoutFraction(b *BackingDevInfo) (num, den int64) {
-	return b.completions.fpropFractionPercpu(&s.writeoutCompletions)
+	return b.completions.fpropFractionPercpu(&s.writeoutCompletions, s.smpProcessorID())
 }
 
 // BdiSetMinRatio is bdi_set_min_ratio() (/sys/class/bdi/*/min_ratio): the

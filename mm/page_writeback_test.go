@@ -64,7 +64,11 @@ func TestVmstatDirtyThresholds(t *testing.T) {
 // (__bdi_writeout_inc from test_clear_page_writeback, counted in the
 // writeout_completions flex proportions), within min_ratio and max_ratio;
 // writeout_period halves every count each VM_COMPLETIONS_PERIOD_LEN
-// (3 s), so old completions weigh less.
+// (3 s), so old completions weigh less. The counts are percpu_counters
+// (lib/flex_proportions.c): the fraction is read from the folded counts
+// (fprop_fraction_percpu), each bdi's folded at PROP_BATCH = 16, the
+// global one at percpu_counter_batch = 32, on 2 CPUs; here every event
+// is counted on CPU 0.
 func TestBdiDirtyLimitShare(t *testing.T) {
 	s := bootSmall(t)
 	a, b := &BackingDevInfo{Name: "sda"}, &BackingDevInfo{Name: "sdb"}
@@ -79,14 +83,18 @@ func TestBdiDirtyLimitShare(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		s.__bdiWriteoutInc(b)
 	}
-	// Global events start at 1: 300/401 and 100/401 of 1000.
+	// Global events start at 1. Folded: a 288 of 300 (12 in CPU 0's
+	// delta), b 96 of 100 (4), global 385 of 401 (16): 288/385 and
+	// 96/385 of 1000.
 	if ga, gb := s.BdiDirtyLimit(a, 1000), s.BdiDirtyLimit(b, 1000); ga != 748 || gb != 249 {
 		t.Errorf("shares of 1000 pages after 300 and 100 completions: %d and %d, want 748 and 249", ga, gb)
 	}
 	if a.BdiStatSum(BDI_WRITTEN) != 300 {
 		t.Errorf("BDI_WRITTEN %d, want 300", a.BdiStatSum(BDI_WRITTEN))
 	}
-	// A new period: everything halves (401 -> 200, 300 -> 150, 100 -> 50).
+	// A new period (fprop_new_period): the exact global sum 401 loses
+	// 201, which folds CPU 0's delta: 200. Each bdi halves when next
+	// looked at (fprop_reflect_period_percpu), from its folded count.
 	if s.writeoutPeriodTime != VM_COMPLETIONS_PERIOD_LEN {
 		t.Errorf("writeout_period_time %d, want the first completion's jiffies + %d", s.writeoutPeriodTime, VM_COMPLETIONS_PERIOD_LEN)
 	}
@@ -100,15 +108,19 @@ func TestBdiDirtyLimitShare(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		s.__bdiWriteoutInc(b)
 	}
-	if ga, gb := s.BdiDirtyLimit(a, 1000), s.BdiDirtyLimit(b, 1000); ga != 500 || gb != 500 {
-		t.Errorf("after a period and 100 more completions on b: %d and %d, want 150/300 and 150/300 of 1000 = 500 each", ga, gb)
+	// b: 96 loses 48, which folds its delta 4: 52, then 100 more: 148
+	// (delta 4); global 200 + 100: 296 (delta 4). a: 288 loses 144,
+	// which folds its delta 12: 156. Exact counts would give 150/300 and
+	// 150/300 = 500 each.
+	if ga, gb := s.BdiDirtyLimit(a, 1000), s.BdiDirtyLimit(b, 1000); ga != 527 || gb != 500 {
+		t.Errorf("after a period and 100 more completions on b: %d and %d, want 156/296 and 148/296 of 1000 = 527 and 500", ga, gb)
 	}
 	// min_ratio reserves a share; max_ratio caps it.
 	if err := s.BdiSetMinRatio(a, 10); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.BdiDirtyLimit(a, 1000); got != 900*150/300+100 {
-		t.Errorf("min_ratio 10: %d, want 90%% of 1000 shared by completions plus 10%% = %d", got, 900*150/300+100)
+	if got := s.BdiDirtyLimit(a, 1000); got != 900*156/296+100 {
+		t.Errorf("min_ratio 10: %d, want 90%% of 1000 shared by completions plus 10%% = %d", got, 900*156/296+100)
 	}
 	if err := s.BdiSetMinRatio(b, 95); err == nil {
 		t.Errorf("min_ratios summing to 105%% accepted")

@@ -34,6 +34,13 @@ func (c *percpuCounter) __percpuCounterAdd(cpu, nrCPUs int, amount int64, batch 
 	c.counters[cpu] = int32(n)
 }
 
+// percpuCounterSet is percpu_counter_set(): every CPU's delta zeroed,
+// the count set to amount.
+func (c *percpuCounter) percpuCounterSet(amount int64) {
+	clear(c.counters)
+	c.count = amount
+}
+
 // percpuCounterRead is percpu_counter_read(): the folded count alone,
 // which may be negative.
 func (c *percpuCounter) percpuCounterRead() int64 { return c.count }
