@@ -167,7 +167,7 @@ func (s *System) CongestionWait(sync int, timeout int64) int64 {
 // interrupt-context work runs there.
 
 // bdiStatBatch is BDI_STAT_BATCH: 8*(1+ilog2(nr_cpu_ids)).
-func (s *System) bdiStatBatch() int64 { return 8 * (1 + ilog2(uint64(s.NrCPUs()))) }
+func (s *System) bdiStatBatch() int64 { return s.statBatch }
 
 // __addBdiStat is __add_bdi_stat(): amount onto this CPU's delta of the
 // item, folded into the count at BDI_STAT_BATCH.

@@ -521,6 +521,7 @@ func roundupPowOfTwo(n uint64) uint64 { return 1 << bits.Len64(n-1) }
 // allocated here.
 func (s *System) pageWritebackInit() {
 	s.bdpRatelimits = make([]int, s.NrCPUs())
+	s.statBatch = 8 * (1 + ilog2(uint64(s.NrCPUs())))
 	s.dirtyThrottleLeaks = make([]int, s.NrCPUs())
 	s.WritebackSetRatelimit()
 	s.writeoutCompletions.fpropGlobalInit(s.NrCPUs())
