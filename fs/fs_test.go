@@ -736,7 +736,13 @@ func TestExt4WritepagesNoBlockPastEOF(t *testing.T) {
 // the worker dirty_writeback_interval (5 s) later, and while inodes stay
 // dirty each run queues the next 5 s after it. A page dirtied at 1 s is
 // thus written by the kupdate run at 31 s (6 runs later, once it is 30 s
-// old), not on a 5 s grid counted from boot (35 s).
+// old), not on a 5 s grid counted from boot (35 s). No run before does
+// background writeback: the global count is far below the background
+// threshold, and over_bground_thresh's per-bdi test reads bdi_stat, the
+// folded count of the percpu_counter BDI_RECLAIMABLE, in which the one
+// page is not (it stays in the writer CPU's delta, below BDI_STAT_BATCH,
+// 16 on 2 CPUs): 0 pages is not above the device's share, 0 as well
+// without writeout completions (TestBackgroundFlushReadsBdiStat).
 func TestKupdateTimerFollowsFirstDirtying(t *testing.T) {
 	m := boot(t)
 	if err := m.sched.RunUntil(1e9); err != nil {
@@ -759,5 +765,51 @@ func TestKupdateTimerFollowsFirstDirtying(t *testing.T) {
 	}
 	if p.PageDirty() || m.ext4.Dev.Writes != 1 {
 		t.Fatalf("at 31.5 s: dirty %v, device writes %d; want written by the run at 31 s", p.PageDirty(), m.ext4.Dev.Writes)
+	}
+}
+
+// TestBackgroundFlushReadsBdiStat checks v3.16 fs/fs-writeback.c
+// over_bground_thresh on a device without writeout completions, whose
+// share of the background threshold (bdi_dirty_limit) is 0: its
+// BDI_RECLAIMABLE, as bdi_stat reads it, is above 0 once a CPU's delta
+// has reached BDI_STAT_BATCH (16 on 2 CPUs) and been folded into the
+// count (__add_bdi_stat). 15 pages dirtied by one task at 1 s stay in
+// that CPU's delta: the first worker run (6 s) leaves them to kupdate. 16
+// are folded: that run writes them by background writeback, though the
+// global count is far below the background threshold.
+func TestBackgroundFlushReadsBdiStat(t *testing.T) {
+	for _, tc := range []struct {
+		pages   int
+		written uint64
+	}{{15, 0}, {16, 16}} {
+		m := boot(t)
+		if err := m.sched.RunUntil(1e9); err != nil {
+			t.Fatal(err)
+		}
+		m.run(t, func(task *sim.Task) {
+			file, _ := m.f.Open("/ext4/a", true)
+			m.f.Write(file, 0, int64(tc.pages)*mm.PAGE_SIZE, 7, nil)
+		})
+		bdi := m.ext4.BDI
+		if got := bdi.BdiStat(mm.BDI_RECLAIMABLE); got != int64(tc.written) {
+			t.Errorf("%d pages dirtied on one CPU: bdi_stat(BDI_RECLAIMABLE) %d, want %d", tc.pages, got, tc.written)
+		}
+		if err := m.sched.RunUntil(5.9e9); err != nil {
+			t.Fatal(err)
+		}
+		if m.ext4.Dev.Writes != 0 {
+			t.Fatalf("%d pages dirty: %d written before the first worker run", tc.pages, m.ext4.Dev.Writes)
+		}
+		if err := m.sched.RunUntil(6.5e9); err != nil {
+			t.Fatal(err)
+		}
+		bg, _ := m.s.GlobalDirtyLimits()
+		if d := m.s.GlobalPageState(mm.NR_FILE_DIRTY); uint64(d) >= bg {
+			t.Errorf("%d pages dirty, want below the background threshold %d", d, bg)
+		}
+		if m.ext4.Dev.Writes != tc.written {
+			t.Errorf("%d pages dirty on a device without completions: %d written by the first worker run (6 s), want %d",
+				tc.pages, m.ext4.Dev.Writes, tc.written)
+		}
 	}
 }

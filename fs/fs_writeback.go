@@ -205,14 +205,18 @@ func (f *FS) wbDoWriteback(wb *bdiWriteback) int64 {
 	return wrote
 }
 
-// overBgroundThresh is over_bground_thresh().
-//
-// Model: v3.16 also counts a device over the threshold when its own
-// BDI_RECLAIMABLE pages exceed its share of it (bdi_dirty_limit); the
-// model has no per-device dirty limits yet and checks the global count.
-func (f *FS) overBgroundThresh() bool {
+// overBgroundThresh is over_bground_thresh(): background writeback is
+// due while the machine's dirty pages exceed the background threshold,
+// or while the device's own BDI_RECLAIMABLE pages, as bdi_stat reads
+// them (the folded count, without the per-CPU deltas), exceed its share
+// of that threshold (bdi_dirty_limit).
+func (f *FS) overBgroundThresh(wb *bdiWriteback) bool {
 	background, _ := f.Sys.GlobalDirtyLimits()
-	return uint64(f.Sys.GlobalPageState(mm.NR_FILE_DIRTY)+f.Sys.GlobalPageState(mm.NR_UNSTABLE_NFS)) > background
+	if uint64(f.Sys.GlobalPageState(mm.NR_FILE_DIRTY)+f.Sys.GlobalPageState(mm.NR_UNSTABLE_NFS)) > background {
+		return true
+	}
+	bdi := wb.sb.BDI
+	return uint64(bdi.BdiStat(mm.BDI_RECLAIMABLE)) > f.Sys.BdiDirtyLimit(bdi, background)
 }
 
 // wbCheckOldDataFlush is wb_check_old_data_flush().
@@ -250,7 +254,7 @@ func (f *FS) nrDirtyInodes() int64 {
 
 // wbCheckBackgroundFlush is wb_check_background_flush().
 func (f *FS) wbCheckBackgroundFlush(wb *bdiWriteback) int64 {
-	if f.overBgroundThresh() {
+	if f.overBgroundThresh(wb) {
 		return f.wbWriteback(wb, &wbWritebackWork{
 			nrPages:       mm.LLONG_MAX,
 			syncMode:      mm.WB_SYNC_NONE,
@@ -288,7 +292,7 @@ func (f *FS) wbWriteback(wb *bdiWriteback, work *wbWritebackWork) int64 {
 			s.Cover("wb_writeback:yield_to_work")
 			break
 		}
-		if work.forBackground && !f.overBgroundThresh() {
+		if work.forBackground && !f.overBgroundThresh(wb) {
 			s.Cover("wb_writeback:below_background")
 			break
 		}

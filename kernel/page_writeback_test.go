@@ -240,7 +240,11 @@ func TestLaptopMode(t *testing.T) {
 // end of each page's writeback on a bdi that accounts writeback
 // (__bdi_writeout_inc) counts a writeout completion for that bdi, so the
 // bdi that wrote gets the share of the dirty limit (bdi_dirty_limit) and
-// the idle one none.
+// the idle one none. The share is read from the folded percpu_counters
+// (lib/flex_proportions.c fprop_fraction_percpu): the completions end on
+// CPU 0, where xfs's count folds every PROP_BATCH = 16 (240 of 255) and
+// the global one every percpu_counter_batch = 32 (1 + 224 of 1 + 255),
+// so the fraction, capped at 1, is the whole.
 func TestWriteoutCompletionsShare(t *testing.T) {
 	m := bootTwoDisks(t, 100e3)
 	m.Spawn("w", func(p *Process) {
@@ -250,12 +254,11 @@ func TestWriteoutCompletionsShare(t *testing.T) {
 	})
 	finish(t, m)
 	ext4, xfs := m.FS.Supers()[0].BDI, m.FS.Supers()[1].BDI
-	if got := xfs.Stat[mm.BDI_WRITTEN]; got != 255 {
+	if got := xfs.BdiStatSum(mm.BDI_WRITTEN); got != 255 {
 		t.Errorf("xfs BDI_WRITTEN %d, want 255", got)
 	}
-	// 255 completions of 256 events (the global count starts at 1).
-	if got := m.MM.BdiDirtyLimit(xfs, 1024); got != 1020 {
-		t.Errorf("xfs's share of 1024 pages %d, want 1024*255/256 = 1020", got)
+	if got := m.MM.BdiDirtyLimit(xfs, 1024); got != 1024 {
+		t.Errorf("xfs's share of 1024 pages %d, want all of it (240/225, capped at 1); exact counts would give 1024*255/256 = 1020", got)
 	}
 	if got := m.MM.BdiDirtyLimit(ext4, 1024); got != 0 {
 		t.Errorf("idle ext4's share of 1024 pages %d, want 0", got)
@@ -284,6 +287,64 @@ func TestDirtyThrottleLeaks(t *testing.T) {
 				t.Errorf("the next dirtier on the CPU has nr_dirtied %d after its first page, want 1 + the 10 pages a leaked = 11", c.Task.NrDirtied)
 			}
 		})
+	})
+	finish(t, m)
+}
+
+// TestOverBgroundThreshPerBDI checks v3.16 fs/fs-writeback.c
+// over_bground_thresh: a device's flusher does background writeback
+// (wb_check_background_flush) not only while the machine's dirty pages
+// exceed the background threshold, but also while the device's own
+// BDI_RECLAIMABLE pages, as bdi_stat reads them, exceed its share of that
+// threshold (bdi_dirty_limit, from its share of recent writeout
+// completions). A slow ext4 (1 ms a page) has just written 4096 pages and
+// holds nearly the whole share; a fast xfs wrote 16 (a share of a few
+// pages, some 30 by the time its flusher runs, as the periods age the
+// other counts faster than its unfolded one). Then 64 pages are dirtied
+// on each: far below the global background threshold, but above xfs's
+// share. xfs's flusher, at its first run 5 s later, writes its pages
+// back; ext4's, below its share, leaves them for kupdate (30 s) at its
+// runs meanwhile.
+func TestOverBgroundThreshPerBDI(t *testing.T) {
+	m := bootTwoDisks(t, 1e6)
+	ext4, xfs := m.FS.Supers()[0], m.FS.Supers()[1]
+	m.Spawn("w", func(p *Process) {
+		e, _ := p.Open("/mnt/ext4/history", true)
+		for i := int64(0); i < 4; i++ {
+			p.Pwrite(e, i<<22, 1024*mm.PAGE_SIZE, 1)
+			p.Fsync(e, false)
+		}
+		x, _ := p.Open("/mnt/xfs/history", true)
+		p.Pwrite(x, 0, 16*mm.PAGE_SIZE, 1)
+		p.Fsync(x, false)
+
+		bg, _ := m.MM.GlobalDirtyLimits()
+		if l := m.MM.BdiDirtyLimit(xfs.BDI, bg); l >= 64 {
+			t.Errorf("xfs's share of the %d-page background threshold is %d pages, want below 64", bg, l)
+		}
+		if l := m.MM.BdiDirtyLimit(ext4.BDI, bg); l <= 64 {
+			t.Errorf("ext4's share of the %d-page background threshold is %d pages, want above 64", bg, l)
+		}
+		t.Logf("background threshold %d pages: shares xfs %d, ext4 %d", bg, m.MM.BdiDirtyLimit(xfs.BDI, bg), m.MM.BdiDirtyLimit(ext4.BDI, bg))
+		xw, ew := xfs.Dev.Writes, ext4.Dev.Writes
+		x2, _ := p.Open("/mnt/xfs/f", true)
+		p.Pwrite(x2, 0, 64*mm.PAGE_SIZE, 2)
+		e2, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(e2, 0, 64*mm.PAGE_SIZE, 2)
+		p.Sleep(4.9e9)
+		if xfs.Dev.Writes != xw || ext4.Dev.Writes != ew {
+			t.Errorf("written before the first worker run: xfs %d, ext4 %d pages", xfs.Dev.Writes-xw, ext4.Dev.Writes-ew)
+		}
+		p.Sleep(1.6e9)
+		if d := m.MM.GlobalPageState(mm.NR_FILE_DIRTY); uint64(d) >= bg {
+			t.Errorf("%d pages dirty, want below the background threshold %d", d, bg)
+		}
+		if got := xfs.BDI.BdiStatSum(mm.BDI_RECLAIMABLE); got != 0 || xfs.Dev.Writes-xw != 64 {
+			t.Errorf("xfs, over its share: %d pages dirty, %d written 6.5 s after; want background writeback of all 64", got, xfs.Dev.Writes-xw)
+		}
+		if got := ext4.BDI.BdiStatSum(mm.BDI_RECLAIMABLE); got != 64 || ext4.Dev.Writes != ew {
+			t.Errorf("ext4, below its share: %d pages dirty, %d written 6.5 s after; want all 64 left dirty", got, ext4.Dev.Writes-ew)
+		}
 	})
 	finish(t, m)
 }

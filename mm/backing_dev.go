@@ -151,3 +151,48 @@ func jiffiesToUsecs(j int64) uint32 { return uint32(j * (1e6 / HZ)) }
 func (s *System) CongestionWait(sync int, timeout int64) int64 {
 	return s.congestionWait(sync, timeout)
 }
+
+// BDI statistics (include/linux/backing-dev.h): each of a device's
+// bdi_stat[] items is a percpu_counter with batch BDI_STAT_BATCH, changed
+// on the CPU the code runs on. Writeback completion (test_clear_page_writeback
+// from end_page_writeback) runs in the model's I/O completion callbacks,
+// on the scheduler side, where smp_processor_id is CPU 0: its
+// BDI_WRITEBACK and BDI_WRITTEN deltas, like its NR_WRITEBACK and
+// NR_WRITTEN ones, go to CPU 0.
+//
+// Model: v3.16 ends a request in the BLOCK_SOFTIRQ of the CPU that took
+// the device's interrupt (rq_affinity=1 sends it to the submitting CPU
+// only when that CPU shares no cache with it, and every modeled CPU of a
+// node shares one); the model's devices interrupt CPU 0, as all of its
+// interrupt-context work runs there.
+
+// bdiStatBatch is BDI_STAT_BATCH: 8*(1+ilog2(nr_cpu_ids)).
+func (s *System) bdiStatBatch() int64 { return s.statBatch }
+
+// __addBdiStat is __add_bdi_stat(): amount onto this CPU's delta of the
+// item, folded into the count at BDI_STAT_BATCH.
+func (s *System) __addBdiStat(b *BackingDevInfo, item int, amount int64) {
+	b.stat[item].__percpuCounterAdd(s.smpProcessorID(), s.NrCPUs(), amount, s.bdiStatBatch())
+}
+
+// __incBdiStat is __inc_bdi_stat().
+func (s *System) __incBdiStat(b *BackingDevInfo, item int) { s.__addBdiStat(b, item, 1) }
+
+// __decBdiStat is __dec_bdi_stat().
+func (s *System) __decBdiStat(b *BackingDevInfo, item int) { s.__addBdiStat(b, item, -1) }
+
+// decBdiStat is dec_bdi_stat(): __dec_bdi_stat with interrupts off,
+// which the model needs not (no interrupt runs inside a call).
+func (s *System) decBdiStat(b *BackingDevInfo, item int) { s.__addBdiStat(b, item, -1) }
+
+// BdiStat is bdi_stat(): the item's folded count (percpu_counter_read_positive),
+// which lags the true value by up to BDI_STAT_BATCH-1 per CPU.
+func (b *BackingDevInfo) BdiStat(item int) int64 { return b.stat[item].percpuCounterReadPositive() }
+
+// BdiStatSum is bdi_stat_sum(): the item's exact value, the count plus
+// every CPU's delta (percpu_counter_sum_positive).
+func (b *BackingDevInfo) BdiStatSum(item int) int64 { return b.stat[item].percpuCounterSumPositive() }
+
+// bdiStatRead is percpu_counter_read(&bdi->bdi_stat[item]): the folded
+// count, possibly negative.
+func (b *BackingDevInfo) bdiStatRead(item int) int64 { return b.stat[item].percpuCounterRead() }

@@ -232,7 +232,7 @@ func (s *System) __deleteFromPageCache(pfn uint64, shadow uint64) {
 	}
 	if p.PageDirty() && m.mappingCapAccountDirty() {
 		z.modZonePageState(NR_FILE_DIRTY, -1)
-		m.BDI.Stat[BDI_RECLAIMABLE]--
+		s.decBdiStat(m.BDI, BDI_RECLAIMABLE)
 	}
 	if s.hist != nil {
 		s.hist.add(s, pfn, "deleted from page cache")

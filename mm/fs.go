@@ -224,7 +224,9 @@ type BackingDevInfo struct {
 	// and ClearBdiCongested, which keep nr_bdi_congested and wake the
 	// congestion waiters (backing_dev.go).
 	Congested [2]bool
-	Stat      [NR_BDI_STAT_ITEMS]int64
+	// stat is bdi_stat[]: per-CPU counters (backing_dev.go); read them
+	// with BdiStat or BdiStatSum as the kernel code modeled does.
+	stat [NR_BDI_STAT_ITEMS]percpuCounter
 	// Flusher is set by the writeback code for this device.
 	Flusher Flusher
 

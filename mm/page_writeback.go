@@ -31,8 +31,8 @@ func (s *System) accountPageDirtied(pfn uint64, m *AddressSpace) {
 		z := s.pfnZone(pfn)
 		z.__incZoneState(NR_FILE_DIRTY)
 		z.__incZoneState(NR_DIRTIED)
-		m.BDI.Stat[BDI_RECLAIMABLE]++
-		m.BDI.Stat[BDI_DIRTIED]++
+		s.__incBdiStat(m.BDI, BDI_RECLAIMABLE)
+		s.__incBdiStat(m.BDI, BDI_DIRTIED)
 		s.current().NrDirtied++
 		s.bdpRatelimits[s.smpProcessorID()]++
 	}
@@ -96,7 +96,7 @@ func (s *System) accountPageRedirty(pfn uint64) {
 	if m := s.pageMapping(pfn); m != nil && m.mappingCapAccountDirty() {
 		s.current().NrDirtied--
 		s.pfnZone(pfn).modZonePageState(NR_DIRTIED, -1)
-		m.BDI.Stat[BDI_DIRTIED]--
+		s.decBdiStat(m.BDI, BDI_DIRTIED)
 	}
 }
 
@@ -125,7 +125,7 @@ func (s *System) ClearPageDirtyForIO(pfn uint64) bool {
 		}
 		if p.testClearFlag(PG_dirty) {
 			s.pfnZone(pfn).modZonePageState(NR_FILE_DIRTY, -1)
-			m.BDI.Stat[BDI_RECLAIMABLE]--
+			s.decBdiStat(m.BDI, BDI_RECLAIMABLE)
 			return true
 		}
 		return false
@@ -155,7 +155,7 @@ func (s *System) __testSetPageWriteback(pfn uint64, keepWrite bool) bool {
 		if !ret {
 			m.tree.TagSet(idx, PAGECACHE_TAG_WRITEBACK)
 			if m.BDI.bdiCapAccountWriteback() {
-				m.BDI.Stat[BDI_WRITEBACK]++
+				s.__incBdiStat(m.BDI, BDI_WRITEBACK)
 			}
 		}
 		if !p.PageDirty() {
@@ -183,7 +183,7 @@ func (s *System) testClearPageWriteback(pfn uint64) bool {
 		if ret {
 			m.tree.TagClear(s.pageIndex(pfn), PAGECACHE_TAG_WRITEBACK)
 			if m.BDI.bdiCapAccountWriteback() {
-				m.BDI.Stat[BDI_WRITEBACK]--
+				s.__decBdiStat(m.BDI, BDI_WRITEBACK)
 				s.__bdiWriteoutInc(m.BDI)
 			}
 		}
@@ -525,9 +525,10 @@ func roundupPowOfTwo(n uint64) uint64 { return 1 << bits.Len64(n-1) }
 // allocated here.
 func (s *System) pageWritebackInit() {
 	s.bdpRatelimits = make([]int, s.NrCPUs())
+	s.statBatch = 8 * (1 + ilog2(uint64(s.NrCPUs())))
 	s.dirtyThrottleLeaks = make([]int, s.NrCPUs())
 	s.WritebackSetRatelimit()
-	s.writeoutCompletions.fpropGlobalInit()
+	s.writeoutCompletions.fpropGlobalInit(s.NrCPUs())
 }
 
 // WritebackSetRatelimit is writeback_set_ratelimit(), which the
@@ -558,12 +559,11 @@ func (s *System) bdiInit(b *BackingDevInfo) {
 	b.completions = fpropLocal{}
 }
 
-// bdiStatError is bdi_stat_error(): how far a per-CPU BDI counter read
-// may be off, nr_cpu_ids * BDI_STAT_BATCH with BDI_STAT_BATCH =
-// 8*(1+ilog2(nr_cpu_ids)). balance_dirty_pages compares against it.
+// bdiStatError is bdi_stat_error() (CONFIG_SMP): how far bdi_stat may
+// be off, nr_cpu_ids * BDI_STAT_BATCH. bdi_dirty_limits and
+// balance_dirty_pages compare against it.
 func (s *System) bdiStatError() uint64 {
-	n := uint64(s.NrCPUs())
-	return n * 8 * uint64(1+ilog2(n))
+	return uint64(s.NrCPUs()) * uint64(s.bdiStatBatch())
 }
 
 // wpNextTime is wp_next_time(): a period later, never 0.
@@ -580,8 +580,8 @@ func wpNextTime(cur int64) int64 {
 // writeout completions (up to max_ratio); the first completion after the
 // aging stopped starts the period timer.
 func (s *System) __bdiWriteoutInc(b *BackingDevInfo) {
-	b.Stat[BDI_WRITTEN]++
-	b.completions.__fpropIncPercpuMax(&s.writeoutCompletions, b.maxPropFrac)
+	s.__incBdiStat(b, BDI_WRITTEN)
+	b.completions.__fpropIncPercpuMax(&s.writeoutCompletions, s.smpProcessorID(), b.maxPropFrac)
 	if s.writeoutPeriodTime == 0 {
 		s.writeoutPeriodTime = wpNextTime(s.jiffies())
 		s.modWriteoutPeriodTimer()
@@ -610,7 +610,7 @@ func (s *System) modWriteoutPeriodTimer() {
 // (counting any missed), or stop once aging has zeroed every fraction.
 func (s *System) writeoutPeriod() {
 	miss := (s.jiffies() - s.writeoutPeriodTime) / VM_COMPLETIONS_PERIOD_LEN
-	if s.writeoutCompletions.fpropNewPeriod(int(miss + 1)) {
+	if s.writeoutCompletions.fpropNewPeriod(s.smpProcessorID(), int(miss+1)) {
 		s.writeoutPeriodTime = wpNextTime(s.writeoutPeriodTime + miss*VM_COMPLETIONS_PERIOD_LEN)
 		s.modWriteoutPeriodTimer()
 	} else {
@@ -620,7 +620,7 @@ func (s *System) writeoutPeriod() {
 
 // bdiWriteoutFraction is bdi_writeout_fraction().
 func (s *System) bdiWriteoutFraction(b *BackingDevInfo) (num, den int64) {
-	return b.completions.fpropFractionPercpu(&s.writeoutCompletions)
+	return b.completions.fpropFractionPercpu(&s.writeoutCompletions, s.smpProcessorID())
 }
 
 // BdiSetMinRatio is bdi_set_min_ratio() (/sys/class/bdi/*/min_ratio): the
@@ -831,8 +831,8 @@ func (s *System) __bdiUpdateBandwidth(b *BackingDevInfo, thresh, bgThresh, dirty
 	if elapsed < BANDWIDTH_INTERVAL {
 		return
 	}
-	dirtied := b.Stat[BDI_DIRTIED]
-	written := b.Stat[BDI_WRITTEN]
+	dirtied := b.bdiStatRead(BDI_DIRTIED)
+	written := b.bdiStatRead(BDI_WRITTEN)
 	if !(elapsed > HZ && b.bwTimeStamp < startTime) {
 		if thresh != 0 {
 			s.globalUpdateBandwidth(thresh, dirty, now)
@@ -916,16 +916,19 @@ func bdiMinPause(b *BackingDevInfo, maxPause int64, taskRatelimit, dirtyRatelimi
 
 // bdiDirtyLimits is bdi_dirty_limits(): the bdi's threshold, background
 // threshold (when wanted) and dirty pages (reclaimable and under
-// writeback).
-//
-// Model: BDI counters are exact, so the kernel's choice between
-// bdi_stat and bdi_stat_sum (by bdi_stat_error) reads the same.
+// writeback). The dirty pages are bdi_stat's folded counts, or, when the
+// threshold is below twice bdi_stat_error (where the per-CPU lag could
+// hide the whole share), bdi_stat_sum's exact ones.
 func (s *System) bdiDirtyLimits(b *BackingDevInfo, dirtyThresh, backgroundThresh uint64) (bdiDirty, bdiThresh, bdiBgThresh uint64) {
 	bdiThresh = s.BdiDirtyLimit(b, dirtyThresh)
 	if dirtyThresh != 0 {
 		bdiBgThresh = bdiThresh * backgroundThresh / dirtyThresh
 	}
-	bdiDirty = uint64(max(b.Stat[BDI_RECLAIMABLE], 0)) + uint64(max(b.Stat[BDI_WRITEBACK], 0))
+	if bdiThresh < 2*s.bdiStatError() {
+		bdiDirty = uint64(b.BdiStatSum(BDI_RECLAIMABLE)) + uint64(b.BdiStatSum(BDI_WRITEBACK))
+	} else {
+		bdiDirty = uint64(b.BdiStat(BDI_RECLAIMABLE)) + uint64(b.BdiStat(BDI_WRITEBACK))
+	}
 	return bdiDirty, bdiThresh, bdiBgThresh
 }
 

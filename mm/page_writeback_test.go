@@ -64,7 +64,11 @@ func TestVmstatDirtyThresholds(t *testing.T) {
 // (__bdi_writeout_inc from test_clear_page_writeback, counted in the
 // writeout_completions flex proportions), within min_ratio and max_ratio;
 // writeout_period halves every count each VM_COMPLETIONS_PERIOD_LEN
-// (3 s), so old completions weigh less.
+// (3 s), so old completions weigh less. The counts are percpu_counters
+// (lib/flex_proportions.c): the fraction is read from the folded counts
+// (fprop_fraction_percpu), each bdi's folded at PROP_BATCH = 16, the
+// global one at percpu_counter_batch = 32, on 2 CPUs; here every event
+// is counted on CPU 0.
 func TestBdiDirtyLimitShare(t *testing.T) {
 	s := bootSmall(t)
 	a, b := &BackingDevInfo{Name: "sda"}, &BackingDevInfo{Name: "sdb"}
@@ -79,14 +83,18 @@ func TestBdiDirtyLimitShare(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		s.__bdiWriteoutInc(b)
 	}
-	// Global events start at 1: 300/401 and 100/401 of 1000.
+	// Global events start at 1. Folded: a 288 of 300 (12 in CPU 0's
+	// delta), b 96 of 100 (4), global 385 of 401 (16): 288/385 and
+	// 96/385 of 1000.
 	if ga, gb := s.BdiDirtyLimit(a, 1000), s.BdiDirtyLimit(b, 1000); ga != 748 || gb != 249 {
 		t.Errorf("shares of 1000 pages after 300 and 100 completions: %d and %d, want 748 and 249", ga, gb)
 	}
-	if a.Stat[BDI_WRITTEN] != 300 {
-		t.Errorf("BDI_WRITTEN %d, want 300", a.Stat[BDI_WRITTEN])
+	if a.BdiStatSum(BDI_WRITTEN) != 300 {
+		t.Errorf("BDI_WRITTEN %d, want 300", a.BdiStatSum(BDI_WRITTEN))
 	}
-	// A new period: everything halves (401 -> 200, 300 -> 150, 100 -> 50).
+	// A new period (fprop_new_period): the exact global sum 401 loses
+	// 201, which folds CPU 0's delta: 200. Each bdi halves when next
+	// looked at (fprop_reflect_period_percpu), from its folded count.
 	if s.writeoutPeriodTime != VM_COMPLETIONS_PERIOD_LEN {
 		t.Errorf("writeout_period_time %d, want the first completion's jiffies + %d", s.writeoutPeriodTime, VM_COMPLETIONS_PERIOD_LEN)
 	}
@@ -100,15 +108,19 @@ func TestBdiDirtyLimitShare(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		s.__bdiWriteoutInc(b)
 	}
-	if ga, gb := s.BdiDirtyLimit(a, 1000), s.BdiDirtyLimit(b, 1000); ga != 500 || gb != 500 {
-		t.Errorf("after a period and 100 more completions on b: %d and %d, want 150/300 and 150/300 of 1000 = 500 each", ga, gb)
+	// b: 96 loses 48, which folds its delta 4: 52, then 100 more: 148
+	// (delta 4); global 200 + 100: 296 (delta 4). a: 288 loses 144,
+	// which folds its delta 12: 156. Exact counts would give 150/300 and
+	// 150/300 = 500 each.
+	if ga, gb := s.BdiDirtyLimit(a, 1000), s.BdiDirtyLimit(b, 1000); ga != 527 || gb != 500 {
+		t.Errorf("after a period and 100 more completions on b: %d and %d, want 156/296 and 148/296 of 1000 = 527 and 500", ga, gb)
 	}
 	// min_ratio reserves a share; max_ratio caps it.
 	if err := s.BdiSetMinRatio(a, 10); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.BdiDirtyLimit(a, 1000); got != 900*150/300+100 {
-		t.Errorf("min_ratio 10: %d, want 90%% of 1000 shared by completions plus 10%% = %d", got, 900*150/300+100)
+	if got := s.BdiDirtyLimit(a, 1000); got != 900*156/296+100 {
+		t.Errorf("min_ratio 10: %d, want 90%% of 1000 shared by completions plus 10%% = %d", got, 900*156/296+100)
 	}
 	if err := s.BdiSetMinRatio(b, 95); err == nil {
 		t.Errorf("min_ratios summing to 105%% accepted")
@@ -163,4 +175,74 @@ func TestPosRatioAndPauses(t *testing.T) {
 	if pages != INIT_BW*10/1024 || minPause != 1+10/2 {
 		t.Errorf("bdi_min_pause at 100 MB/s: min_pause %d, nr_dirtied_pause %d; want 6 and %d", minPause, pages, INIT_BW*10/1024)
 	}
+}
+
+// TestBdiStatPercpu checks v3.16 include/linux/backing-dev.h and
+// lib/percpu_counter.c: each bdi_stat[] item is a percpu_counter with
+// batch BDI_STAT_BATCH = 8*(1+ilog2(nr_cpu_ids)) (16 on 2 CPUs), changed
+// on the CPU the code runs on (__add_bdi_stat); a CPU's delta is folded
+// into the count only once it reaches the batch. bdi_stat reads the
+// folded count alone, so it lags by up to 15 pages per CPU
+// (bdi_stat_error = 32 in all), while bdi_stat_sum adds every CPU's
+// delta. bdi_dirty_limits reads bdi_stat_sum while the bdi's threshold is
+// below 2*bdi_stat_error, and bdi_stat above it.
+func TestBdiStatPercpu(t *testing.T) {
+	fx := newReclaimFixture(t, 40, false)
+	s, bdi := fx.s, fx.m.BDI
+	if s.bdiStatBatch() != 16 || s.bdiStatError() != 32 {
+		t.Fatalf("BDI_STAT_BATCH %d, bdi_stat_error %d on 2 CPUs; want 16 and 32", s.bdiStatBatch(), s.bdiStatError())
+	}
+	dirtyOn := func(cpu int, pfns []uint64) {
+		defer s.onCPU(cpu)()
+		for _, pfn := range pfns {
+			s.SetPageDirty(pfn)
+		}
+	}
+	check := func(when string, stat, sum int64) {
+		t.Helper()
+		if got, gotSum := bdi.BdiStat(BDI_RECLAIMABLE), bdi.BdiStatSum(BDI_RECLAIMABLE); got != stat || gotSum != sum {
+			t.Errorf("%s: bdi_stat %d, bdi_stat_sum %d; want %d and %d", when, got, gotSum, stat, sum)
+		}
+	}
+	dirtyOn(0, fx.pfns[:15])
+	check("15 pages dirtied on CPU 0", 0, 15)
+	dirtyOn(1, fx.pfns[15:30])
+	check("and 15 on CPU 1", 0, 30)
+	if got := bdi.BdiStat(BDI_DIRTIED); got != 0 {
+		t.Errorf("BDI_DIRTIED reads %d, want 0 (both deltas below the batch)", got)
+	}
+	dirtyOn(0, fx.pfns[30:31])
+	check("a 16th on CPU 0 folds its delta", 16, 31)
+
+	// No completions: bdi_thresh 0 < 2*bdi_stat_error, so the exact sum.
+	if d, thresh, _ := s.bdiDirtyLimits(bdi, 1000, 500); thresh != 0 || d != 31 {
+		t.Errorf("bdi_dirty_limits with no share: bdi_dirty %d, bdi_thresh %d; want bdi_stat_sum's 31 and 0", d, thresh)
+	}
+	// The whole share: bdi_thresh 1000 >= 64, so bdi_stat's folded 16.
+	for i := 0; i < 100; i++ {
+		s.__bdiWriteoutInc(bdi)
+	}
+	if d, thresh, _ := s.bdiDirtyLimits(bdi, 1000, 500); thresh < 64 || d != 16 {
+		t.Errorf("bdi_dirty_limits with the whole share: bdi_dirty %d, bdi_thresh %d; want bdi_stat's 16 and at least 64", d, thresh)
+	}
+	// 100 completions on CPU 0: six folds of 16, 4 left in the delta;
+	// __bdi_update_bandwidth reads percpu_counter_read.
+	if got, sum := bdi.bdiStatRead(BDI_WRITTEN), bdi.BdiStatSum(BDI_WRITTEN); got != 96 || sum != 100 {
+		t.Errorf("BDI_WRITTEN reads %d, sums %d; want 96 and 100", got, sum)
+	}
+
+	// Cleaning on the other CPU counts down there: CPU 1's delta goes
+	// from 15 to 0 without a fold, then to -15 and folds at -16.
+	cleanOn := func(cpu int, pfns []uint64) {
+		defer s.onCPU(cpu)()
+		for _, pfn := range pfns {
+			s.LockPage(pfn)
+			s.ClearPageDirtyForIO(pfn)
+			s.unlockPage(pfn)
+		}
+	}
+	cleanOn(1, fx.pfns[:15])
+	check("15 cleaned on CPU 1", 16, 16)
+	cleanOn(1, fx.pfns[15:31])
+	check("all 31 cleaned on CPU 1", 0, 0)
 }

@@ -86,6 +86,9 @@ type System struct {
 	// throttled for them), and ratelimitPages is ratelimit_pages.
 	bdpRatelimits, dirtyThrottleLeaks []int
 	ratelimitPages                    int
+	// statBatch is BDI_STAT_BATCH, 8*(1+ilog2(nr_cpu_ids)), set by
+	// pageWritebackInit.
+	statBatch int64
 	// globalDirtyLimit is global_dirty_limit, the hard limit following
 	// the threshold down slowly; dirtyUpdateTime is global_update_bandwidth's
 	// update_time (jiffies).

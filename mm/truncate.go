@@ -20,7 +20,7 @@ func (s *System) cancelDirtyPage(pfn uint64) {
 	if p.testClearFlag(PG_dirty) {
 		if m := s.pageMapping(pfn); m != nil && m.mappingCapAccountDirty() {
 			s.pfnZone(pfn).modZonePageState(NR_FILE_DIRTY, -1)
-			m.BDI.Stat[BDI_RECLAIMABLE]--
+			s.decBdiStat(m.BDI, BDI_RECLAIMABLE)
 		}
 	}
 }
