@@ -50,8 +50,9 @@ type MemType interface {
 	Type
 	// FillSuper is the type's fill_super for a mount of sizeBytes.
 	FillSuper(f *FS, sb *SuperBlock, sizeBytes uint64)
-	// Read is the type's read_iter; it returns each page's content token.
-	Read(f *FS, file *File, pos, length int64) ([]uint64, error)
+	// Read is the type's read_iter; it returns each copy's page index
+	// and content token.
+	Read(f *FS, file *File, pos, length int64) ([]mm.PageRead, error)
 	// Setsize is the size change of the type's setattr, after i_size
 	// was set.
 	Setsize(f *FS, ino *Inode, oldsize, newsize int64)
@@ -350,8 +351,8 @@ func (f *FS) Write(file *File, pos, length int64, token uint64, copied func(inde
 }
 
 // Read is vfs_read() -> generic_file_aio_read(): the page-cache read; it
-// returns each page's content token.
-func (f *FS) Read(file *File, pos, length int64) ([]uint64, error) {
+// returns each copy's page index and content token (mm.PageRead).
+func (f *FS) Read(file *File, pos, length int64) ([]mm.PageRead, error) {
 	if pos < 0 || length < 0 {
 		return nil, EINVAL
 	}

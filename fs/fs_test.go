@@ -258,9 +258,9 @@ func TestDataSurvivesDiskRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for idx, tok := range toks {
-					if tok != shadow[uint64(idx)] {
-						t.Errorf("page %d reads %#x, wrote %#x", idx, tok, shadow[uint64(idx)])
+				for i, r := range toks {
+					if r.Index != uint64(i) || r.Data != shadow[r.Index] {
+						t.Errorf("copy %d: page %d reads %#x, wrote %#x", i, r.Index, r.Data, shadow[r.Index])
 					}
 				}
 				// A partial write to a page that is on disk but not
@@ -268,7 +268,7 @@ func TestDataSurvivesDiskRoundTrip(t *testing.T) {
 				m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
 				write(2*mm.PAGE_SIZE+7, 9, 14)
 				toks, _ = m.f.Read(file, 2*mm.PAGE_SIZE, 1)
-				if len(toks) != 1 || toks[0] != shadow[2] {
+				if len(toks) != 1 || toks[0] != (mm.PageRead{Index: 2, Data: shadow[2]}) {
 					t.Errorf("read-modify-write page reads %v, want %#x", toks, shadow[2])
 				}
 			})

@@ -565,9 +565,12 @@ func (p *Process) Pread(fd int, pos, length int64) (int64, error) {
 			p.m.readsInFlight = slices.DeleteFunc(p.m.readsInFlight, func(r *readWindow) bool { return r == win })
 		}()
 	}
+	// Each copy out of a page is checked against what the page held
+	// while the read ran; a page may be copied from twice (the read
+	// stopped at i_size inside it and the file grew meanwhile).
 	toks, err := p.m.FS.Read(f, pos, length)
-	for i, tok := range toks {
-		idx := uint64(pos)>>mm.PAGE_SHIFT + uint64(i)
+	for _, r := range toks {
+		idx, tok := r.Index, r.Data
 		if k := [2]uint64{ino, idx}; !p.m.fileReadOK(k, tok) && (win == nil || !slices.Contains(win.seen[idx], tok)) {
 			want := p.m.fileShadow[k]
 			p.m.dataIntegrity("pid %d (%s) read %#x from inode %d page %d, written %#x", p.Task.PID, p.Task.Comm, tok, ino, idx, want)

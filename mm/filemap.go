@@ -490,14 +490,22 @@ func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length in
 	return written, nil
 }
 
+// PageRead is one copy out of a page by a read: the page's index in the
+// file and its content token at the copy. A read gives one per copy, in
+// order: a page can be copied from twice (a read that stopped at i_size
+// inside a page goes on in the same page when the file grew meanwhile),
+// and each copy is what the page held at its moment.
+type PageRead struct {
+	Index, Data uint64
+}
+
 // DoGenericFileRead is do_generic_file_read(): page by page, find the page
 // (reading ahead on a miss or at the readahead mark), wait for it to be
-// up to date, mark it accessed, and copy it out. It returns the content
-// token of each page read, for the data-integrity check.
-func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length int64) ([]uint64, error) {
+// up to date, mark it accessed, and copy it out. It returns each copy's
+// page index and content token, for the data-integrity check.
+func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length int64) ([]PageRead, error) {
 	s.Cover("do_generic_file_read")
-	var tokens []uint64
-	var lastTokenIndex uint64
+	var tokens []PageRead
 	index := uint64(pos) >> PAGE_SHIFT
 	lastIndex := uint64(pos+length+PAGE_SIZE-1) >> PAGE_SHIFT
 	prevIndex := uint64(ra.PrevPos) >> PAGE_SHIFT
@@ -574,16 +582,7 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 			s.MarkPageAccessed(pfn)
 		}
 		prevIndex = index
-		// The caller pairs the tokens with consecutive pages from pos.
-		// A page read again (the file grew while the read stopped at
-		// its old end inside this page, and the loop goes on in the same
-		// page) gives one token, the later.
-		if len(tokens) > 0 && lastTokenIndex == index {
-			tokens[len(tokens)-1] = p.data
-		} else {
-			tokens = append(tokens, p.data)
-		}
-		lastTokenIndex = index
+		tokens = append(tokens, PageRead{index, p.data})
 		n := min(nr, length)
 		offset += n
 		index += uint64(offset >> PAGE_SHIFT)
@@ -599,7 +598,7 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 // genericFileReadOut is do_generic_file_read's out: label: record where
 // the read left off for readahead, and return what was read, or the error
 // if nothing was.
-func (s *System) genericFileReadOut(ra *FileRAState, tokens []uint64, prevIndex uint64, prevOffset int64, err error) ([]uint64, error) {
+func (s *System) genericFileReadOut(ra *FileRAState, tokens []PageRead, prevIndex uint64, prevOffset int64, err error) ([]PageRead, error) {
 	ra.PrevPos = int64(prevIndex)<<PAGE_SHIFT | prevOffset
 	if len(tokens) > 0 {
 		return tokens, nil

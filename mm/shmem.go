@@ -863,10 +863,12 @@ func (s *System) shmemWriteEnd(m *AddressSpace, pos int64, length, copied int, p
 // ShmemFileRead is shmem_file_read_iter(): page by page up to i_size,
 // shmem_getpage(SGP_READ) (swapping in what is in swap), a hole reading
 // as the zero page; a page read from its start is marked accessed. It
-// returns the content token of each page read.
-func (s *System) ShmemFileRead(m *AddressSpace, pos, length int64) ([]uint64, error) {
+// returns each copy's page index and content token (PageRead): i_size is
+// read for each page without i_mutex, so a read that a truncate stopped
+// inside a page goes on in that page if the file grew meanwhile.
+func (s *System) ShmemFileRead(m *AddressSpace, pos, length int64) ([]PageRead, error) {
 	s.Cover("shmem_file_read_iter")
-	var tokens []uint64
+	var tokens []PageRead
 	index := uint64(pos) >> PAGE_SHIFT
 	offset := pos & (PAGE_SIZE - 1)
 	for length > 0 {
@@ -908,7 +910,7 @@ func (s *System) ShmemFileRead(m *AddressSpace, pos, length int64) ([]uint64, er
 			}
 			token = s.pages[pfn].data
 		}
-		tokens = append(tokens, token)
+		tokens = append(tokens, PageRead{index, token})
 		n := min(nr, length)
 		offset += n
 		index += uint64(offset >> PAGE_SHIFT)

@@ -45,7 +45,7 @@ func (Type) NewInodeOps(f *fs.FS, sb *fs.SuperBlock, ino *fs.Inode) mm.AddressSp
 }
 
 // Read is shmem_file_read_iter().
-func (Type) Read(f *fs.FS, file *fs.File, pos, length int64) ([]uint64, error) {
+func (Type) Read(f *fs.FS, file *fs.File, pos, length int64) ([]mm.PageRead, error) {
 	return f.Sys.ShmemFileRead(file.Inode.Mapping, pos, length)
 }
 
