@@ -46,3 +46,15 @@ func TestCoverPageState(t *testing.T) {
 		s.FreePages(pfn, 0)
 	}
 }
+
+// BenchmarkCoverHit is one coverage hit on the fuzzer's path: the site's
+// hash, its entry and the task's transition.
+func BenchmarkCoverHit(b *testing.B) {
+	c := &Coverage{}
+	sites := []string{"shrink_page_list:writeback_mark_reclaim", "__alloc_pages_nodemask", "blk_queue_bio:get_rq", "set_page_dirty", "generic_perform_write"}
+	i := 0
+	for b.Loop() {
+		c.hit(sites[i%len(sites)], 1)
+		i++
+	}
+}
