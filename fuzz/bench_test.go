@@ -4,6 +4,8 @@ package fuzz
 
 import (
 	"math/rand"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"pagesim/prog"
@@ -16,6 +18,10 @@ import (
 // smallest the model boots); "boot" runs the same headers
 // with no calls, the baseline: a fresh machine booted, checked and
 // thrown away. Quote programs/s, and the ratio of the two ns/op.
+// "fixed=100" runs the 64 100-call programs of testdata/bench100, which
+// the generator of 2026-11 drew: generated programs change whenever the
+// call table does, so only this case compares the model's speed across
+// such a change.
 func BenchmarkFuzzExec(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
 	cfg := FuzzConfig
@@ -52,4 +58,19 @@ func BenchmarkFuzzExec(b *testing.B) {
 		long[i] = Sanitize(Generate(r, cfg))
 	}
 	b.Run("calls=100", func(b *testing.B) { run(b, long) })
+	files, err := filepath.Glob(filepath.Join("testdata", "bench100", "*.prog"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("testdata/bench100: %v", err)
+	}
+	fixed := make([]*prog.Program, len(files))
+	for i, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if fixed[i], err = prog.Parse(f, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("fixed=100", func(b *testing.B) { run(b, fixed) })
 }
