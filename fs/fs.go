@@ -351,15 +351,17 @@ func (f *FS) Write(file *File, pos, length int64, token uint64, copied func(inde
 }
 
 // Read is vfs_read() -> generic_file_aio_read(): the page-cache read; it
-// returns each copy's page index and content token (mm.PageRead).
+// returns each copy's page index, content token and length (mm.PageRead).
+// No size is checked first, as in v3.16: the read goes by i_size page by
+// page, so it sees a file that grows or shrinks meanwhile, and a read at
+// EOF of an uncached page still reads that page into the cache.
 func (f *FS) Read(file *File, pos, length int64) ([]mm.PageRead, error) {
 	if pos < 0 || length < 0 {
 		return nil, EINVAL
 	}
-	if pos >= file.Inode.size || length == 0 {
+	if length == 0 {
 		return nil, nil
 	}
-	length = min(length, file.Inode.size-pos)
 	if mt, ok := file.Inode.sb.Type.(MemType); ok {
 		toks, err := mt.Read(f, file, pos, length) // tmpfs hook
 		return toks, mapErr(err)

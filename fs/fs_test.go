@@ -268,7 +268,7 @@ func TestDataSurvivesDiskRoundTrip(t *testing.T) {
 				m.s.InvalidateMappingPages(file.Inode.Mapping, 0, ^uint64(0))
 				write(2*mm.PAGE_SIZE+7, 9, 14)
 				toks, _ = m.f.Read(file, 2*mm.PAGE_SIZE, 1)
-				if len(toks) != 1 || toks[0] != (mm.PageRead{Index: 2, Data: shadow[2]}) {
+				if len(toks) != 1 || toks[0] != (mm.PageRead{Index: 2, Data: shadow[2], Len: 1}) {
 					t.Errorf("read-modify-write page reads %v, want %#x", toks, shadow[2])
 				}
 			})
@@ -812,4 +812,34 @@ func TestBackgroundFlushReadsBdiStat(t *testing.T) {
 				tc.pages, m.ext4.Dev.Writes, tc.written)
 		}
 	}
+}
+
+// TestReadAtEOFInstantiatesPage checks v3.16 mm/filemap.c
+// do_generic_file_read for a read at or past i_size (generic_file_read_iter
+// checks no size first): the page is not cached, readahead reads nothing
+// past EOF, so no_cached_page allocates it, adds it to the page cache and
+// reads it; only then does page_ok find index > end_index and return 0. A
+// read past EOF thus leaves a page in the cache (tmpfs's
+// shmem_file_read_iter checks i_size first and leaves none).
+func TestReadAtEOFInstantiatesPage(t *testing.T) {
+	m := boot(t)
+	m.run(t, func(task *sim.Task) {
+		for _, tc := range []struct {
+			path string
+			want uint64
+		}{{"/ext4/eof", 1}, {"/xfs/eof", 1}} {
+			file, err := m.f.Open(tc.path, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toks, err := m.f.Read(file, 0, mm.PAGE_SIZE)
+			if len(toks) != 0 || err != nil {
+				t.Errorf("%s: read of an empty file copied %v, %v", tc.path, toks, err)
+			}
+			if n := file.Inode.Mapping.NrPages(); n != tc.want {
+				t.Errorf("%s: %d pages cached after a read at EOF, want %d", tc.path, n, tc.want)
+			}
+		}
+	})
+	m.check(t)
 }

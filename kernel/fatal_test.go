@@ -179,3 +179,56 @@ func TestBalanceDirtyPagesKillable(t *testing.T) {
 		t.Fatalf("write returned %d at %d ns, killed at %d ns: want a short write, at once", n, returned, killed)
 	}
 }
+
+// TestPreadKilledReturnsBytesCopied checks v3.16 mm/filemap.c
+// do_generic_file_read and generic_file_read_iter: a read that a fatal
+// signal stops after copying some pages returns the bytes it copied
+// (retval, not the error, once anything was copied), whatever i_size
+// says. Here readahead is off (ra_pages 0), so each page is its own
+// one-second read from disk, and SIGKILL comes while the second page is
+// being read.
+func TestPreadKilledReturnsBytesCopied(t *testing.T) {
+	m := bootSlowDisk(t)
+	ready := false
+	var n int64
+	var rerr error
+	m.Spawn("writer", func(p *Process) {
+		fd, _ := p.Open("/mnt/ext4/f", true)
+		p.Pwrite(fd, 0, 8*mm.PAGE_SIZE, 5)
+		p.Fsync(fd, false)
+		p.Close(fd)
+		p.m.MM.LRUAddDrainAll()
+		p.DropCaches(1)
+		ready = true
+	})
+	var reader *Process
+	reader = m.Spawn("reader", func(p *Process) {
+		for !ready {
+			p.Sleep(1e6)
+		}
+		fd, _ := p.Open("/mnt/ext4/f", false)
+		f, err := p.file(fd)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		f.RA.RAPages = 0
+		n, rerr = p.Pread(fd, 0, 8*mm.PAGE_SIZE)
+		p.Sleep(1)
+	})
+	m.Spawn("killer", func(p *Process) {
+		for !ready {
+			p.Sleep(1e6)
+		}
+		p.Sleep(1.5e9)
+		if err := p.Kill(reader); err != nil {
+			t.Errorf("kill: %v", err)
+		}
+	})
+	if res := m.Run(0); res.Failed() {
+		t.Fatalf("%+v\n%s", res, m.Log.String())
+	}
+	if n != mm.PAGE_SIZE || rerr != nil {
+		t.Fatalf("killed pread returned %d, %v; want %d bytes copied, no error", n, rerr, mm.PAGE_SIZE)
+	}
+}

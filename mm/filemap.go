@@ -497,6 +497,8 @@ func (s *System) GenericPerformWriteNotify(m *AddressSpace, pos int64, length in
 // and each copy is what the page held at its moment.
 type PageRead struct {
 	Index, Data uint64
+	// Len is how many bytes the read copied out of the page.
+	Len int64
 }
 
 // DoGenericFileRead is do_generic_file_read(): page by page, find the page
@@ -582,8 +584,8 @@ func (s *System) DoGenericFileRead(m *AddressSpace, ra *FileRAState, pos, length
 			s.MarkPageAccessed(pfn)
 		}
 		prevIndex = index
-		tokens = append(tokens, PageRead{index, p.data})
 		n := min(nr, length)
+		tokens = append(tokens, PageRead{index, p.data, n})
 		offset += n
 		index += uint64(offset >> PAGE_SHIFT)
 		offset &= PAGE_SIZE - 1

@@ -885,6 +885,9 @@ func (s *System) ShmemFileRead(m *AddressSpace, pos, length int64) ([]PageRead, 
 			if err == errnoEINVAL {
 				break
 			}
+			if len(tokens) > 0 {
+				break // what was copied is returned, not the error
+			}
 			return tokens, errnoError(err)
 		}
 		if have {
@@ -910,8 +913,8 @@ func (s *System) ShmemFileRead(m *AddressSpace, pos, length int64) ([]PageRead, 
 			}
 			token = s.pages[pfn].data
 		}
-		tokens = append(tokens, PageRead{index, token})
 		n := min(nr, length)
+		tokens = append(tokens, PageRead{index, token, n})
 		offset += n
 		index += uint64(offset >> PAGE_SHIFT)
 		offset &= PAGE_SIZE - 1

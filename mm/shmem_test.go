@@ -69,7 +69,7 @@ func TestShmemPagesAreSwapBacked(t *testing.T) {
 			t.Fatalf("i_size %d alloced %d", f.host.size, s.ShmemInfo(f.m).Alloced())
 		}
 		toks, err := s.ShmemFileRead(f.m, 0, 3*PAGE_SIZE)
-		if err != nil || len(toks) != 3 || toks[0] != (PageRead{0, 0}) || toks[1] != (PageRead{1, 0}) || toks[2] != (PageRead{2, MixToken(0, 0xab)}) {
+		if err != nil || len(toks) != 3 || toks[0] != (PageRead{0, 0, PAGE_SIZE}) || toks[1] != (PageRead{1, 0, PAGE_SIZE}) || toks[2] != (PageRead{2, MixToken(0, 0xab), PAGE_SIZE}) {
 			t.Fatalf("read %v, %v", toks, err)
 		}
 		if f.m.NrPages() != 1 {
@@ -136,7 +136,7 @@ func TestShmemWritepageToSwap(t *testing.T) {
 
 		pswpin := s.vmEvents[PSWPIN]
 		toks, err := s.ShmemFileRead(f.m, PAGE_SIZE, PAGE_SIZE)
-		if err != nil || len(toks) != 1 || toks[0] != (PageRead{1, MixToken(0, 0xcd)}) {
+		if err != nil || len(toks) != 1 || toks[0] != (PageRead{1, MixToken(0, 0xcd), PAGE_SIZE}) {
 			t.Fatalf("read back %v, %v", toks, err)
 		}
 		if s.vmEvents[PSWPIN] != pswpin+1 {
@@ -222,7 +222,7 @@ func TestShmemTruncateFreesSwap(t *testing.T) {
 				info.Swapped(), info.Alloced(), f.m.NrPages(), s.NrSwapPages(), s.TotalSwapPages())
 		}
 		toks, _ := s.ShmemFileRead(f.m, 0, 2*PAGE_SIZE)
-		if len(toks) != 2 || toks[1] != (PageRead{1, ZeroSegmentToken(MixToken(0, 7), 100, PAGE_SIZE)}) {
+		if len(toks) != 2 || toks[1] != (PageRead{1, ZeroSegmentToken(MixToken(0, 7), 100, PAGE_SIZE), 100}) {
 			t.Fatalf("read after truncate %v", toks)
 		}
 		checkInv(t, s)

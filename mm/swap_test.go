@@ -440,7 +440,7 @@ func TestSwapoffBringsBack(t *testing.T) {
 		if s.ShmemInfo(f.m).Swapped() != 0 || f.m.NrPages() != 1 {
 			t.Fatalf("shmem after swapoff: swapped %d nrpages %d", s.ShmemInfo(f.m).Swapped(), f.m.NrPages())
 		}
-		if toks, _ := s.ShmemFileRead(f.m, 0, PAGE_SIZE); len(toks) != 1 || toks[0] != (PageRead{0, MixToken(0, 0x3000)}) {
+		if toks, _ := s.ShmemFileRead(f.m, 0, PAGE_SIZE); len(toks) != 1 || toks[0] != (PageRead{0, MixToken(0, 0x3000), PAGE_SIZE}) {
 			t.Fatalf("shmem read %v", toks)
 		}
 		checkInv(t, s)
