@@ -221,9 +221,10 @@ type Inode struct {
 	// Private is the filesystem's per-inode data.
 	Private any
 	// tailWritten holds the indexes of pages that straddled EOF when a
-	// shared mapping was given write access to them (page_mkwrite): the
-	// part past EOF may hold bytes written through the mapping until a
-	// ->writepage zeroes it (ZeroUserSegment) or a truncate cuts the page.
+	// shared mapping was given write access to them (page_mkwrite), or
+	// that a truncate cut while they may be mapped writable: the part
+	// past EOF may hold bytes written through the mapping until a
+	// ->writepage zeroes it (ZeroUserSegment).
 	// Past EOF, every other page holds zeroes, which zeroing leaves as
 	// they are.
 	tailWritten map[uint64]bool
@@ -408,10 +409,22 @@ func (f *FS) Truncate(file *File, size int64, locked func()) (old int64, err err
 		mt.Setsize(f, ino, old, size) // tmpfs hook
 	} else if size < old {
 		// The cut page's tail is zeroed here, and the pages past it go.
+		// The cut page stays mapped as it was (truncate_pagecache unmaps
+		// only the pages wholly past the end): a store through a
+		// writable mapping may land past EOF without a fault, so its
+		// tail is marked for the next ->writepage to zero. Zeroing the
+		// range truncate zeroed changes nothing if no store came.
+		cut := uint64(size) >> mm.PAGE_SHIFT
 		for idx := range ino.tailWritten {
-			if idx >= uint64(size)>>mm.PAGE_SHIFT {
+			if idx > cut {
 				delete(ino.tailWritten, idx)
 			}
+		}
+		if size&(mm.PAGE_SIZE-1) != 0 {
+			if ino.tailWritten == nil {
+				ino.tailWritten = map[uint64]bool{}
+			}
+			ino.tailWritten[cut] = true
 		}
 		f.Sys.TruncatePagecache(ino.Mapping, size)
 		ino.sb.freeFileBlocks(ino, uint64(size+BlockSize-1)/BlockSize)

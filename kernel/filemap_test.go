@@ -254,3 +254,38 @@ func TestSharedWriteAfterReadFault(t *testing.T) {
 		})
 	}
 }
+
+// TestWritepageZeroesTailStoredAfterTruncate checks v3.16's
+// xfs_vm_writepage and ext4_bio_write_page: the part of the last page past
+// EOF is zeroed at every writeback (zero_user_segment), including bytes
+// stored there through a shared mapping after a truncate cut the page.
+// truncate_pagecache unmaps only the pages wholly past the new end, so the
+// cut page stays mapped writable and such a store takes no fault.
+func TestWritepageZeroesTailStoredAfterTruncate(t *testing.T) {
+	for _, dir := range []string{"/mnt/ext4", "/mnt/xfs"} {
+		t.Run(dir, func(t *testing.T) {
+			m := bootWithDisks(t, sim.RoundRobin, 1)
+			const size = mm.PAGE_SIZE + 2048
+			m.Spawn("mapper", func(p *Process) {
+				fd, _ := p.Open(dir+"/f", true)
+				p.Pwrite(fd, 0, 2*mm.PAGE_SIZE, 21)
+				a, err := p.MmapFile(fd, 0, 2*mm.PAGE_SIZE, true, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Touch(a+mm.PAGE_SIZE, 1, 0, true, 22) // page_mkwrite: the PTE becomes writable
+				if err := p.Ftruncate(fd, size); err != nil {
+					t.Fatal(err)
+				}
+				p.Touch(a+mm.PAGE_SIZE+3000, 1, 0, true, 23) // past EOF, no fault
+				p.Fsync(fd, false)
+				if got, want := filePage(t, p, fd, 1).Data(), mm.ZeroSegmentToken(23, 2048, mm.PAGE_SIZE); got != want {
+					t.Errorf("after writeback the cut page holds %#x, want %#x (its tail past EOF zeroed)", got, want)
+				}
+			})
+			if res := m.Run(0); res.Failed() {
+				t.Fatalf("%+v\n%s", res, m.Log.String())
+			}
+		})
+	}
+}

@@ -92,10 +92,6 @@ type Machine struct {
 	DataIntegrityErrors int
 }
 
-// Release is the utsname release of DefaultKernel; a machine reports its
-// own kernel's (Kernel.Release).
-const Release = "3.16.0-pagesim"
-
 // Hardware is the dump_stack arch description: pagesim emulates QEMU's pc
 // machine's firmware memory map.
 const Hardware = "pagesim Standard PC (i440FX + PIIX, 1996), BIOS pagesim 04/01/2014"

@@ -67,12 +67,16 @@ func (s *System) EnableCoverage(names bool) *Coverage {
 // Cover records that the decision point site was reached.
 func (s *System) Cover(site string) {
 	if s.cov != nil {
-		pid := 0
-		if t := s.current(); t != nil {
-			pid = t.PID
-		}
-		s.cov.hit(site, pid)
+		s.cov.hit(site, s.coverPID())
 	}
+}
+
+// coverPID is the task a site is counted for (0 outside any task).
+func (s *System) coverPID() int {
+	if t := s.current(); t != nil {
+		return t.PID
+	}
+	return 0
 }
 
 // CoverPage records that the decision point site was reached while
@@ -80,9 +84,9 @@ func (s *System) Cover(site string) {
 // function the site is in). Without Coverage.PageState it is Cover.
 func (s *System) CoverPage(site string, pfn uint64) {
 	if s.cov != nil {
-		s.Cover(site)
+		h := s.cov.hit(site, s.coverPID())
 		if s.cov.PageState {
-			s.cov.hitState(site, s.pageStateClass(pfn))
+			s.cov.hitState(h, s.pageStateClass(pfn))
 		}
 	}
 }
@@ -107,10 +111,10 @@ func (s *System) pageStateClass(pfn uint64) uint32 {
 	return c
 }
 
-// hitState records the pair (site, class) as one more table entry. It is
-// no edge: the per-task transitions stay those of the plain sites.
-func (c *Coverage) hitState(site string, class uint32) {
-	h := siteHash(site)
+// hitState records the pair (site, class) as one more table entry, from
+// the site's hash as hit returned it. It is no edge: the per-task
+// transitions stay those of the plain sites.
+func (c *Coverage) hitState(h, class uint32) {
 	h ^= (class + 1) * 0x9e3779b1 // +1: class 0 must not land on the site itself
 	h = (h ^ h>>16) & (CoverSize - 1)
 	c.bump(h)
@@ -148,9 +152,11 @@ func (c *Coverage) bump(i uint32) {
 	}
 }
 
-func (c *Coverage) hit(site string, pid int) {
-	h := siteHash(site)
-	h = (h ^ h>>16) & (CoverSize - 1)
+// hit counts site, and the task's transition to it, and returns the
+// site's hash (siteHash) for CoverPage's state entry.
+func (c *Coverage) hit(site string, pid int) uint32 {
+	raw := siteHash(site)
+	h := (raw ^ raw>>16) & (CoverSize - 1)
 	c.bump(h)
 	if c.Names != nil {
 		if _, ok := c.Names[h]; !ok {
@@ -162,4 +168,5 @@ func (c *Coverage) hit(site string, pid int) {
 	}
 	c.bump((c.prev[pid]>>1 ^ h) & (CoverSize - 1))
 	c.prev[pid] = h
+	return raw
 }

@@ -246,10 +246,8 @@ type BackingDevInfo struct {
 	minRatio, maxRatio     uint64
 	maxPropFrac            int64
 	dirtyExceeded          bool
-	// laptopTimerAt is when laptop_mode_wb_timer fires (0: not armed);
-	// laptopTimerGen tells a stale timer callback from the armed one.
-	laptopTimerAt  int64
-	laptopTimerGen uint64
+	// laptopTimerAt is when laptop_mode_wb_timer fires (0: not armed).
+	laptopTimerAt int64
 }
 
 // mappingSetError is mapping_set_error(): a write error is kept for the

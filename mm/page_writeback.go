@@ -517,9 +517,6 @@ const (
 // ilog2 is ilog2() of a run-time value: fls64(n)-1, -1 for 0.
 func ilog2(n uint64) int64 { return int64(bits.Len64(n)) - 1 }
 
-// roundupPowOfTwo is roundup_pow_of_two().
-func roundupPowOfTwo(n uint64) uint64 { return 1 << bits.Len64(n-1) }
-
 // pageWritebackInit is page_writeback_init(): ratelimit_pages from the
 // dirty limit, and the writeout proportions. The per-CPU counters are
 // allocated here.

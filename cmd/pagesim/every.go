@@ -29,9 +29,10 @@ type everyCheck struct {
 	// before the first.
 	unchecked []*callRef
 	lastClean *callRef
-	// broken is the call after which the checker found inv; atEnd, that
-	// it was found only by the check at the end of the run (no call
-	// returned on a quiet machine after the violation).
+	// broken is the call after which the checker found inv. atEnd says
+	// instead that only the check at the end of the run found it (no
+	// call returned on a quiet machine after the violation): it may come
+	// from any call in unchecked.
 	broken *callRef
 	atEnd  bool
 	inv    []string
@@ -83,20 +84,25 @@ func (e *everyCheck) endOfRun(inv []string) {
 	if e.broken != nil || len(inv) == 0 {
 		return
 	}
-	e.broken, e.atEnd, e.inv = &callRef{Unchecked: e.unchecked}, true, inv
+	e.atEnd, e.inv = true, inv
 }
+
+// found reports whether a check found the invariants broken.
+func (e *everyCheck) found() bool { return e.broken != nil || e.atEnd }
 
 // report writes on w which call broke the invariants: its line, task and
 // trace line, and the unchecked calls it may have come from.
 func (e *everyCheck) report(path string, w io.Writer) {
-	b := e.broken
 	var s strings.Builder
+	unchecked := e.unchecked
 	if e.atEnd {
 		fmt.Fprintf(&s, "pagesim: --check=every: invariants broken at the end of the run, found by no check after a call\n")
 	} else {
+		b := e.broken
+		unchecked = b.Unchecked
 		fmt.Fprintf(&s, "pagesim: --check=every: invariants broken after the call at %s:%d (task %s, pid %d):\n  %s\n", path, b.Line, b.Task, b.PID, b.Trace)
 	}
-	if n := len(b.Unchecked); n > 0 {
+	if n := len(unchecked); n > 0 {
 		if e.atEnd {
 			fmt.Fprintf(&s, "from one of the %d calls since the last clean check, unchecked (they returned while another task was in the kernel):\n", n)
 		} else if n == 1 {
@@ -104,7 +110,7 @@ func (e *everyCheck) report(path string, w io.Writer) {
 		} else {
 			fmt.Fprintf(&s, "or after one of the %d calls before it, unchecked (they returned while another task was in the kernel):\n", n)
 		}
-		shown := b.Unchecked
+		shown := unchecked
 		if n > maxUncheckedShown {
 			fmt.Fprintf(&s, "  ... %d more\n", n-maxUncheckedShown)
 			shown = shown[n-maxUncheckedShown:]

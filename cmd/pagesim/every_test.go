@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -78,5 +79,12 @@ the last clean check was after x.prog:7: [    0.000000] a[3]: r0 = mmap(1M, rw) 
 `
 	if w.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", w.String(), want)
+	}
+	js, err := json.Marshal(e.stats())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(js); !strings.Contains(got, `"broken_at_end":true`) || !strings.Contains(got, `"unchecked_calls_at_end":[{"line":8,`) || strings.Contains(got, "broken_after") {
+		t.Errorf("JSON %s: want broken_at_end, the unchecked call, and no broken_after", got)
 	}
 }

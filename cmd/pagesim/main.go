@@ -83,7 +83,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		cmdKernels(stdout)
 		return 0
 	case "version":
-		fmt.Fprintf(stdout, "pagesim %s (models Linux v3.16 mm; kernel release %s)\n", Version, kernel.Release)
+		k, _ := kernel.LookupKernel(kernel.DefaultKernel)
+		fmt.Fprintf(stdout, "pagesim %s (models Linux v3.16 mm; kernel release %s)\n", Version, k.Release())
 		return 0
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)

@@ -136,6 +136,15 @@ type runReport struct {
 	uncheckedWhy string
 }
 
+// stats is what --check=every did, for the JSON report.
+func (e *everyCheck) stats() *everyStats {
+	st := &everyStats{Checks: e.checks, Deferred: e.deferred, BrokenAfter: e.broken}
+	if e.atEnd {
+		st.BrokenAtEnd, st.UncheckedAtEnd = true, e.unchecked
+	}
+	return st
+}
+
 // everyStats is what --check=every did.
 type everyStats struct {
 	// Checks counts the checks run after calls; Deferred the calls that
@@ -171,11 +180,7 @@ func (o *runOpts) collect(m *kernel.Machine, res kernel.Result, calls []string, 
 	}
 	r.InvariantsChecked = o.check != "off" && res.Oops == nil
 	if e := o.every; e != nil {
-		r.EveryCheck = &everyStats{Checks: e.checks, Deferred: e.deferred, BrokenAfter: e.broken}
-		if e.atEnd {
-			r.EveryCheck.BrokenAfter = nil
-			r.EveryCheck.BrokenAtEnd, r.EveryCheck.UncheckedAtEnd = true, e.broken.Unchecked
-		}
+		r.EveryCheck = e.stats()
 	}
 	r.Invariants = []string{}
 	if res.Oops != nil {
@@ -230,7 +235,7 @@ func (o *runOpts) report(m *kernel.Machine, res kernel.Result, calls []string, i
 	if r.DataIntegrityErrors > 0 {
 		fmt.Fprintf(stderr, "pagesim: %d data integrity errors (see the log)\n", r.DataIntegrityErrors)
 	}
-	if e := o.every; e != nil && e.broken != nil {
+	if e := o.every; e != nil && e.found() {
 		e.report(o.path, stderr)
 	}
 	if len(r.Invariants) > 0 {

@@ -27,11 +27,7 @@ func Printf(line, format string) ([]any, error) {
 		c := format[i]
 		if c != '%' {
 			re.WriteString(regexp.QuoteMeta(string(c)))
-			if c == '%' {
-				gofmt.WriteString("%%")
-			} else {
-				gofmt.WriteByte(c)
-			}
+			gofmt.WriteByte(c)
 			continue
 		}
 		j := i + 1
