@@ -54,10 +54,7 @@ func (p *BlkPlug) FlushOnSchedule() { BlkFlushPlugList(p, true) }
 // is plugged.
 func (s *System) BlkStartPlug(plug *BlkPlug) {
 	plug.List = plug.List[:0]
-	if s.sched == nil {
-		return
-	}
-	if t := s.sched.Current(); t != nil && t.Plug == nil {
+	if t := s.current(); t != nil && t.Plug == nil {
 		t.Plug = plug
 	}
 }
@@ -66,10 +63,7 @@ func (s *System) BlkStartPlug(plug *BlkPlug) {
 // queues and run them, and stop plugging if plug is the task's.
 func (s *System) BlkFinishPlug(plug *BlkPlug) {
 	BlkFlushPlugList(plug, false)
-	if s.sched == nil {
-		return
-	}
-	if t := s.sched.Current(); t != nil && t.Plug == sim.Plugger(plug) {
+	if t := s.current(); t != nil && t.Plug == sim.Plugger(plug) {
 		t.Plug = nil
 	}
 }

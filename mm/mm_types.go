@@ -56,9 +56,11 @@ type MMStruct struct {
 	nrPtes int64
 	// mmUsers and mmCount are mm_users and mm_count.
 	mmUsers, mmCount int
-	// onMMList is !list_empty(&mm->mmlist): the mm is on swapoff's list,
-	// System.mmlist.
+	// onMMList is !list_empty(&mm->mmlist): the mm is linked on a
+	// ring, mmring: swapoff's list (System.mmlist, init_mm's ring), or a
+	// ring of its own that a fork made (see mmlistAdd).
 	onMMList          bool
+	mmring            *[]*MMStruct
 	totalVM, lockedVM uint64
 }
 

@@ -4,7 +4,6 @@ package mm
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 
 	"pagesim/sim"
@@ -334,40 +333,48 @@ func (s *System) ExitMM(t *sim.Task, m *MMStruct) {
 
 // mmlistAdd is the "make sure mm is on swapoff's mmlist" step of
 // try_to_unmap_one and copy_one_pte: list_add(&m->mmlist, &after->mmlist)
-// (after nil is init_mm) if m is not on the list yet.
+// (after nil is init_mm) if m is not on a list yet. copy_one_pte does it
+// for a migration entry too, whose src need never have joined a list:
+// list_add onto src's empty node then links src and m on a ring of their
+// own, which init_mm's list (swapoff's walk) does not reach, and src,
+// no longer list_empty, joins no other list, as in v3.16.
 func (s *System) mmlistAdd(m, after *MMStruct) {
 	if m.onMMList {
 		return
 	}
-	i := 0
-	if after != nil {
-		i = s.mmlistIndex(after) + 1
+	ring, i := &s.mmlist, 0
+	switch {
+	case after == nil:
+	case after.onMMList:
+		ring = after.mmring
+		i = slices.Index(*ring, after) + 1
+	default:
+		ring = &[]*MMStruct{after}
+		after.mmring, after.onMMList = ring, true
+		i = 1
 	}
-	s.mmlist = slices.Insert(s.mmlist, i, m)
-	m.onMMList = true
+	*ring = slices.Insert(*ring, i, m)
+	m.mmring, m.onMMList = ring, true
 }
 
-// mmlistDel is list_del(&m->mmlist).
+// mmlistDel is list_del(&m->mmlist). The last mm left on a ring of its
+// own is linked to itself again: list_empty.
 func (s *System) mmlistDel(m *MMStruct) {
-	s.mmlist = slices.Delete(s.mmlist, s.mmlistIndex(m), s.mmlistIndex(m)+1)
-	m.onMMList = false
-}
-
-// mmlistIndex is m's position on the mmlist; m must be on it.
-func (s *System) mmlistIndex(m *MMStruct) int {
-	i := slices.Index(s.mmlist, m)
-	if i < 0 {
-		panic(fmt.Sprintf("mm %d is not on the mmlist", m.ID))
+	ring := m.mmring
+	*ring = slices.DeleteFunc(*ring, func(o *MMStruct) bool { return o == m })
+	m.mmring, m.onMMList = nil, false
+	if ring != &s.mmlist && len(*ring) == 1 {
+		last := (*ring)[0]
+		last.mmring, last.onMMList = nil, false
 	}
-	return i
 }
 
-// mmlistNext is list_entry(m->mmlist.next): the mm after m on the
-// circular list, nil for init_mm.
+// mmlistNext is list_entry(m->mmlist.next) on init_mm's list: the mm
+// after m, nil for init_mm. m is nil (init_mm) or on that list.
 func (s *System) mmlistNext(m *MMStruct) *MMStruct {
 	i := 0
 	if m != nil {
-		i = s.mmlistIndex(m) + 1
+		i = slices.Index(s.mmlist, m) + 1
 	}
 	if i == len(s.mmlist) {
 		return nil

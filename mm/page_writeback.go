@@ -329,9 +329,7 @@ func (s *System) GenericWritepages(m *AddressSpace, wbc *WritebackControl) int {
 	defer s.BlkFinishPlug(&plug)
 	return s.WriteCachePages(m, wbc, func(pfn uint64, wbc *WritebackControl) int {
 		r := m.Ops.Writepage(s, pfn, wbc)
-		if r < 0 {
-			m.Flags |= AS_EIO // mapping_set_error
-		}
+		m.mappingSetError(r)
 		return r
 	})
 }
@@ -939,7 +937,8 @@ func (s *System) bdiDirtyLimits(b *BackingDevInfo, dirtyThresh, backgroundThresh
 // mode).
 //
 // Model: the pause is io_schedule_timeout in TASK_KILLABLE; a fatal
-// signal ends it early (SleepKillable, woken by SignalWake only for
+// signal ends it early, or skips it if already pending (sleepKillable:
+// schedule() does not sleep then; SignalWake wakes it only for
 // SIGKILL). BDI_CAP_STRICTLIMIT is not modeled (FUSE only).
 func (s *System) balanceDirtyPages(m *AddressSpace, pagesDirtied uint64) {
 	s.Cover("balance_dirty_pages")
@@ -1017,7 +1016,7 @@ func (s *System) balanceDirtyPages(m *AddressSpace, pagesDirtied uint64) {
 			s.traceBalanceDirtyPages(b, dirtyThresh, backgroundThresh, nrDirty, bdiThresh, bdiDirty,
 				dirtyRatelimit, taskRatelimit, pagesDirtied, period, pause, startTime)
 		}
-		cur.SleepKillable(pause * 1e9 / HZ) // io_schedule_timeout in TASK_KILLABLE
+		s.sleepKillable(pause * 1e9 / HZ) // io_schedule_timeout in TASK_KILLABLE
 
 		cur.DirtyPausedWhen = now + pause
 		cur.NrDirtied = 0

@@ -858,7 +858,7 @@ func (s *System) drainMmlist() {
 		}
 	}
 	for _, m := range s.mmlist {
-		m.onMMList = false
+		m.mmring, m.onMMList = nil, false
 	}
 	s.mmlist = nil
 }
