@@ -358,7 +358,8 @@ var (
 // the page's contents; the token the access read is returned.
 func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) (uint64, error) {
 	addr &^= PAGE_SIZE - 1
-	tries, at := 0, s.now()
+	var tries int
+	var at int64
 	for ; ; tries++ {
 		if ptep := m.pteOffset(addr); ptep != nil && ptep.present() && (!write || ptep.write()) {
 			e := ptep.mkyoung()
@@ -379,7 +380,7 @@ func (s *System) UserAccess(m *MMStruct, addr uint64, write bool, token uint64) 
 		// makes no progress at all: the CPU would fault forever, and as
 		// the model charges no CPU time for it, the run would hang. That
 		// is a livelock, reported as the scheduler's watchdog reports one.
-		if now := s.now(); now != at {
+		if now := s.now(); tries == 0 || now != at {
 			tries, at = 0, now
 		} else if tries > 3 && s.sched != nil {
 			s.sched.Stop(fmt.Sprintf("hang: a user %s at %#x faulted %d times at one instant without mapping its page (a livelock)", accessName(write), addr, tries))

@@ -260,13 +260,11 @@ func (s *System) oomKillProcess(p *OOMProcess, gfp GFP, order uint, points, tota
 	for _, o := range s.procs {
 		if o.MM == m && o != victim && o.Task.Flags&sim.PF_KTHREAD == 0 && o.OOMScoreAdj != OOM_SCORE_ADJ_MIN {
 			s.logf(klog.KernErr, "Kill process %d (%s) sharing same memory\n", o.Task.PID, o.Task.Comm)
-			s.sigkill[o.Task] = true
-			o.Task.SignalWake()
+			s.SendSigkill(o.Task)
 		}
 	}
 	s.memdie[victim.Task] = true
-	s.sigkill[victim.Task] = true
-	victim.Task.SignalWake() // do_send_sig_info's signal_wake_up
+	s.SendSigkill(victim.Task)
 	if s.hist != nil {
 		s.hist.add(s, 0, fmt.Sprintf("oom kill pid %d", victim.Task.PID))
 	}

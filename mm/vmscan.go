@@ -1221,9 +1221,6 @@ func (s *System) throttleDirectReclaim(gfp GFP, zl *zonelist) bool {
 // until cond holds or a fatal signal is pending (cond checked first, then
 // the signal, before every sleep, as ___wait_event does).
 func (s *System) waitEventKillable(q *sim.WaitQueue, cond func() bool) {
-	if cond() {
-		return
-	}
 	cur := s.current()
 	for !cond() && !s.FatalSignalPending(cur) {
 		cur.WaitKillable(q)
@@ -1237,9 +1234,6 @@ func (s *System) waitEventKillable(q *sim.WaitQueue, cond func() bool) {
 // Model: only SIGKILL is modeled, so signal_pending is
 // fatal_signal_pending.
 func (s *System) waitEventInterruptibleTimeout(q *sim.WaitQueue, cond func() bool, timeout int64) {
-	if cond() {
-		return
-	}
 	cur := s.current()
 	deadline := cur.Now() + timeout*1e9/HZ
 	for !cond() && cur.Now() < deadline && !s.FatalSignalPending(cur) {
