@@ -170,6 +170,38 @@ func TestCfqSyncMergesOnlyOwnQueue(t *testing.T) {
 	}
 }
 
+// TestCfqAsyncMergeNeedsOwnAsyncQueue checks v3.16 cfq_allow_merge: the
+// bio may join a request only of the queue cic_to_cfqq(cic, sync) names,
+// and a task's cic->cfqq[0] (the shared async queue) is set up only with
+// its own first async request (cfq_set_request). b, which has only read,
+// cannot merge its async write into a's adjacent one; once it has a
+// request of its own on the async queue, it can.
+func TestCfqAsyncMergeNeedsOwnAsyncQueue(t *testing.T) {
+	m := boot(t)
+	dev := m.ext4.Dev
+	write := func(block uint64) { dev.SubmitWrite(block, 1, false, func() {}) }
+	m.sched.Spawn("a", 0, func(task *sim.Task) {
+		dev.SubmitRead(10, func(uint64) {}) // dispatched
+		write(40)                           // queued on the async queue
+		task.Sleep(1)
+	})
+	m.sched.Spawn("b", 0, func(task *sim.Task) {
+		dev.SubmitRead(60, func(uint64) {})
+		write(41)
+		if n := dev.RequestCount(fs.BLK_RW_ASYNC); n != 2 {
+			t.Errorf("b's first async write, after a's: %d async requests, want 2 (no cfqq[ASYNC] yet)", n)
+		}
+		write(42)
+		if n := dev.RequestCount(fs.BLK_RW_ASYNC); n != 2 {
+			t.Errorf("b's second async write: %d async requests, want 2 (42 joins 41)", n)
+		}
+	})
+	if err := m.sched.Run(); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, m)
+}
+
 // drain runs the machine until the device has completed everything.
 func drain(t *testing.T, m *machine) {
 	t.Helper()

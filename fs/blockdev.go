@@ -80,10 +80,13 @@ type BlockDevice struct {
 	// kblockd says a queue run is pending on kblockd
 	// (blk_run_queue_async).
 	kblockd bool
-	// cic holds the tasks that have a cfq_io_cq for this queue: a task
-	// gets one with its first request (ioc_create_icq in __get_request),
-	// and cfq lets a bio merge only through it (cfq_allow_merge).
-	cic map[*sim.Task]bool
+	// cic holds, per task, which of its cfq_io_cq's queues for this
+	// device are set up, [BLK_RW_ASYNC] and [BLK_RW_SYNC]: cfq_set_request
+	// sets cic->cfqq[sync] with the task's first request of that
+	// direction, and cfq lets a bio merge only into a request of the
+	// queue cic_to_cfqq(cic, sync) names (cfq_allow_merge,
+	// cfq_find_rq_fmerge), so none before.
+	cic map[*sim.Task]*[2]bool
 	// Reads and Writes count completed bios (one block each); Requests
 	// counts completed requests; Peak is the most requests allocated at
 	// once in each direction (rl->count's high-water mark).
@@ -184,7 +187,7 @@ func NewBlockDevice(name string, latencyNS int64, sched *sim.Scheduler, sys *mm.
 		blocks:     map[uint64]uint64{},
 		nrRequests: BLKDEV_MAX_RQ,
 		id:         int(deviceIDs.Add(1)),
-		cic:        map[*sim.Task]bool{},
+		cic:        map[*sim.Task]*[2]bool{},
 	}
 	d.wait[BLK_RW_ASYNC].Name = "rl->wait[BLK_RW_ASYNC]:" + name
 	d.wait[BLK_RW_SYNC].Name = "rl->wait[BLK_RW_SYNC]:" + name
@@ -317,7 +320,12 @@ func (d *BlockDevice) __getRequest(sync int, t *sim.Task) *request {
 	d.count[sync]++
 	d.Peak[sync] = max(d.Peak[sync], d.count[sync])
 	if t != nil {
-		d.cic[t] = true
+		c := d.cic[t]
+		if c == nil {
+			c = new([2]bool)
+			d.cic[t] = c
+		}
+		c[sync] = true
 	}
 	if d.iocBatching(ioc) {
 		ioc.NrBatchRequests--
@@ -407,10 +415,20 @@ func (d *BlockDevice) cfqAllowMerge(rq *request, b *bio, t *sim.Task) bool {
 	if b.sync && !rq.sync {
 		return false
 	}
-	if t == nil || !d.cic[t] {
+	if !d.hasCfqq(t, b.sync) {
 		return false
 	}
 	return rq.sync == b.sync && (!b.sync || rq.cfqq == t)
+}
+
+// hasCfqq is cic_to_cfqq(cfq_cic_lookup(current->io_context), sync) !=
+// NULL: t has had a request of that direction on this queue.
+func (d *BlockDevice) hasCfqq(t *sim.Task, sync bool) bool {
+	if t == nil {
+		return false
+	}
+	c := d.cic[t]
+	return c != nil && c[b2i(sync)]
 }
 
 // elvRqMergeOk is elv_rq_merge_ok() (block/elevator.c).
@@ -556,7 +574,7 @@ func (d *BlockDevice) elvMerge(b *bio, t *sim.Task) (*request, int) {
 	if rq := d.elvRqhashFind(b.block); rq != nil && d.elvRqMergeOk(rq, b, t) {
 		return rq, elevatorBackMerge
 	}
-	if t == nil || !d.cic[t] {
+	if !d.hasCfqq(t, b.sync) {
 		return nil, elevatorNoMerge
 	}
 	var owner *sim.Task

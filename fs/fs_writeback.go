@@ -227,7 +227,7 @@ func (f *FS) wbCheckOldDataFlush(wb *bdiWriteback) int64 {
 		return 0
 	}
 	wb.lastOldFlush = now
-	nr := f.Sys.GlobalPageState(mm.NR_FILE_DIRTY) + f.Sys.GlobalPageState(mm.NR_UNSTABLE_NFS) + f.nrDirtyInodes()
+	nr := f.Sys.GetNrDirtyPages()
 	if nr > 0 {
 		return f.wbWriteback(wb, &wbWritebackWork{
 			nrPages:     nr,
@@ -238,18 +238,6 @@ func (f *FS) wbCheckOldDataFlush(wb *bdiWriteback) int64 {
 		})
 	}
 	return 0
-}
-
-// nrDirtyInodes is get_nr_dirty_inodes(), as mm.WakeupFlusherThreads
-// counts it.
-func (f *FS) nrDirtyInodes() int64 {
-	var n int64
-	for _, sb := range f.supers {
-		if sb.wb != nil {
-			n += sb.wb.NrDirtyInodes()
-		}
-	}
-	return n
 }
 
 // wbCheckBackgroundFlush is wb_check_background_flush().

@@ -909,22 +909,20 @@ func bdiMinPause(b *BackingDevInfo, maxPause int64, taskRatelimit, dirtyRatelimi
 	return t, nrDirtiedPause
 }
 
-// bdiDirtyLimits is bdi_dirty_limits(): the bdi's threshold, background
-// threshold (when wanted) and dirty pages (reclaimable and under
-// writeback). The dirty pages are bdi_stat's folded counts, or, when the
-// threshold is below twice bdi_stat_error (where the per-CPU lag could
-// hide the whole share), bdi_stat_sum's exact ones.
-func (s *System) bdiDirtyLimits(b *BackingDevInfo, dirtyThresh, backgroundThresh uint64) (bdiDirty, bdiThresh, bdiBgThresh uint64) {
+// bdiDirtyLimits is bdi_dirty_limits(): the bdi's threshold and dirty
+// pages (reclaimable and under writeback). The dirty pages are bdi_stat's
+// folded counts, or, when the threshold is below twice bdi_stat_error
+// (where the per-CPU lag could hide the whole share), bdi_stat_sum's exact
+// ones. The bdi background threshold, which only BDI_CAP_STRICTLIMIT asks
+// for, is not worked out.
+func (s *System) bdiDirtyLimits(b *BackingDevInfo, dirtyThresh uint64) (bdiDirty, bdiThresh uint64) {
 	bdiThresh = s.BdiDirtyLimit(b, dirtyThresh)
-	if dirtyThresh != 0 {
-		bdiBgThresh = bdiThresh * backgroundThresh / dirtyThresh
-	}
 	if bdiThresh < 2*s.bdiStatError() {
 		bdiDirty = uint64(b.BdiStatSum(BDI_RECLAIMABLE)) + uint64(b.BdiStatSum(BDI_WRITEBACK))
 	} else {
 		bdiDirty = uint64(b.BdiStat(BDI_RECLAIMABLE)) + uint64(b.BdiStat(BDI_WRITEBACK))
 	}
-	return bdiDirty, bdiThresh, bdiBgThresh
+	return bdiDirty, bdiThresh
 }
 
 // balanceDirtyPages is balance_dirty_pages(): a task that has dirtied
@@ -965,7 +963,7 @@ func (s *System) balanceDirtyPages(m *AddressSpace, pagesDirtied uint64) {
 		if b.Flusher != nil && !b.Flusher.WritebackInProgress() {
 			b.Flusher.StartBackgroundWriteback()
 		}
-		bdiDirty, bdiThresh, _ := s.bdiDirtyLimits(b, dirtyThresh, backgroundThresh)
+		bdiDirty, bdiThresh := s.bdiDirtyLimits(b, dirtyThresh)
 		dirtyExceeded = bdiDirty > bdiThresh && nrDirty > dirtyThresh
 		if dirtyExceeded && !b.dirtyExceeded {
 			b.dirtyExceeded = true

@@ -215,14 +215,14 @@ func TestBdiStatPercpu(t *testing.T) {
 	check("a 16th on CPU 0 folds its delta", 16, 31)
 
 	// No completions: bdi_thresh 0 < 2*bdi_stat_error, so the exact sum.
-	if d, thresh, _ := s.bdiDirtyLimits(bdi, 1000, 500); thresh != 0 || d != 31 {
+	if d, thresh := s.bdiDirtyLimits(bdi, 1000); thresh != 0 || d != 31 {
 		t.Errorf("bdi_dirty_limits with no share: bdi_dirty %d, bdi_thresh %d; want bdi_stat_sum's 31 and 0", d, thresh)
 	}
 	// The whole share: bdi_thresh 1000 >= 64, so bdi_stat's folded 16.
 	for i := 0; i < 100; i++ {
 		s.__bdiWriteoutInc(bdi)
 	}
-	if d, thresh, _ := s.bdiDirtyLimits(bdi, 1000, 500); thresh < 64 || d != 16 {
+	if d, thresh := s.bdiDirtyLimits(bdi, 1000); thresh < 64 || d != 16 {
 		t.Errorf("bdi_dirty_limits with the whole share: bdi_dirty %d, bdi_thresh %d; want bdi_stat's 16 and at least 64", d, thresh)
 	}
 	// 100 completions on CPU 0: six folds of 16, 4 left in the delta;

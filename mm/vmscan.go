@@ -1122,23 +1122,30 @@ func (s *System) doTryToFreePages(zl *zonelist, sc *scanControl) uint64 {
 	return 0
 }
 
-// WakeupFlusherThreads is wakeup_flusher_threads() (fs/fs-writeback.c):
-// queue WB_SYNC_NONE work for nrPages pages (0: every dirty page,
-// get_nr_dirty_pages) on every device with dirty inodes, whatever the
-// background threshold.
+// GetNrDirtyPages is get_nr_dirty_pages() (fs/fs-writeback.c): dirty
+// and unstable pages, plus the dirty inodes (get_nr_dirty_inodes).
 //
 // Model: get_nr_dirty_inodes() counts the inodes in use (nr_inodes minus
 // those on the unused LRU); the model has no inode LRU and counts the
 // inodes on the writeback lists.
+func (s *System) GetNrDirtyPages() int64 {
+	n := s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS)
+	for _, b := range s.bdis {
+		if b.Flusher != nil {
+			n += b.Flusher.NrDirtyInodes()
+		}
+	}
+	return n
+}
+
+// WakeupFlusherThreads is wakeup_flusher_threads() (fs/fs-writeback.c):
+// queue WB_SYNC_NONE work for nrPages pages (0: every dirty page,
+// get_nr_dirty_pages) on every device with dirty inodes, whatever the
+// background threshold.
 func (s *System) WakeupFlusherThreads(nrPages int64, reason int) {
 	s.Cover("wakeup_flusher_threads")
 	if nrPages == 0 {
-		nrPages = s.GlobalPageState(NR_FILE_DIRTY) + s.GlobalPageState(NR_UNSTABLE_NFS)
-		for _, b := range s.bdis {
-			if b.Flusher != nil {
-				nrPages += b.Flusher.NrDirtyInodes()
-			}
-		}
+		nrPages = s.GetNrDirtyPages()
 	}
 	for _, b := range s.bdis {
 		if b.Flusher == nil || !b.Flusher.HasDirtyIO() {
