@@ -322,10 +322,8 @@ func (s *System) Mmput(m *MMStruct) {
 // m is dropped (mmput: the last one frees the memory), and TIF_MEMDIE is
 // cleared.
 func (s *System) ExitMM(t *sim.Task, m *MMStruct) {
-	for _, p := range s.procs {
-		if p.Task == t {
-			p.MM = nil
-		}
+	if p := s.oomProc(t); p != nil {
+		p.MM = nil
 	}
 	s.Mmput(m)
 	delete(s.memdie, t)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"pagesim/klog"
 	"pagesim/sim"
@@ -34,14 +35,20 @@ const OOM_SCORE_ADJ_MIN = -1000
 // for_each_process list); UnregisterProcess is its exit.
 func (s *System) RegisterProcess(p *OOMProcess) { s.procs = append(s.procs, p) }
 
-// UnregisterProcess removes a process that exited.
-func (s *System) UnregisterProcess(t *sim.Task) {
-	for i, p := range s.procs {
+// oomProc is t's entry on the task list, nil for a task the OOM killer
+// does not know.
+func (s *System) oomProc(t *sim.Task) *OOMProcess {
+	for _, p := range s.procs {
 		if p.Task == t {
-			s.procs = append(s.procs[:i], s.procs[i+1:]...)
-			break
+			return p
 		}
 	}
+	return nil
+}
+
+// UnregisterProcess removes a process that exited.
+func (s *System) UnregisterProcess(t *sim.Task) {
+	s.procs = slices.DeleteFunc(s.procs, func(p *OOMProcess) bool { return p.Task == t })
 	delete(s.memdie, t)
 	delete(s.sigkill, t)
 }
@@ -65,11 +72,8 @@ func (s *System) SendSigkill(t *sim.Task) {
 // setCurrentOOMOrigin is set_current_oom_origin() (on) and
 // clear_current_oom_origin() (off).
 func (s *System) setCurrentOOMOrigin(on bool) {
-	cur := s.current()
-	for _, p := range s.procs {
-		if p.Task == cur {
-			p.origin = on
-		}
+	if p := s.oomProc(s.current()); p != nil {
+		p.origin = on
 	}
 }
 
@@ -188,10 +192,8 @@ func (s *System) dumpTasks() {
 // OOMScoreAdj returns a process's oom_score_adj (signal->oom_score_adj),
 // 0 for a task the OOM killer does not know.
 func (s *System) OOMScoreAdj(t *sim.Task) int {
-	for _, p := range s.procs {
-		if p.Task == t {
-			return p.OOMScoreAdj
-		}
+	if p := s.oomProc(t); p != nil {
+		return p.OOMScoreAdj
 	}
 	return 0
 }
@@ -215,13 +217,12 @@ func (s *System) SetOOMScoreAdj(t *sim.Task, adj int) error {
 	if adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX {
 		return ErrOOMScoreAdjRange
 	}
-	for _, p := range s.procs {
-		if p.Task == t {
-			p.OOMScoreAdj = adj
-			return nil
-		}
+	p := s.oomProc(t)
+	if p == nil {
+		return ErrNoProcess
 	}
-	return ErrNoProcess
+	p.OOMScoreAdj = adj
+	return nil
 }
 
 // ErrNoProcess is the ESRCH of /proc/PID of a process that is gone.

@@ -32,15 +32,9 @@ func (s *System) showMem(filter uint) {
 	s.logf(klog.KernCont, "Mem-Info:\n")
 	s.showFreeAreas(filter)
 	var total, reserved, highmem uint64
-	for _, nd := range s.nodes {
-		for j := 0; j < MAX_NR_ZONES; j++ {
-			z := &nd.zones[j]
-			if !z.populatedZone() {
-				continue
-			}
-			total += z.presentPages
-			reserved = z.presentPages - z.managedPages
-		}
+	for _, z := range s.populatedZones() {
+		total += z.presentPages
+		reserved = z.presentPages - z.managedPages
 	}
 	s.logf(klog.KernCont, "%d pages RAM\n", total)
 	s.logf(klog.KernCont, "%d pages HighMem/MovableOnly\n", highmem)
@@ -227,7 +221,7 @@ func (s *System) showFreeAreas(filter uint) {
 			nr[o] = area.nrFree
 			total += nr[o] << o
 			for mt := 0; mt < MIGRATE_TYPES; mt++ {
-				if h := area.freeList[mt]; s.listFirst(h) != uint32(h) {
+				if !s.listEmpty(area.freeList[mt]) {
 					types[o] |= 1 << mt
 				}
 			}
