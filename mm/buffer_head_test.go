@@ -246,30 +246,42 @@ func (f *enospcFile) Writepage(s *System, pfn uint64, wbc *WritebackControl) int
 }
 
 // TestPageoutWriteErrorENOSPC checks v3.16 mm/vmscan.c
-// handle_write_error: pageout passes ->writepage's error to the mapping
-// with mapping_set_error, which keeps -ENOSPC as AS_ENOSPC (fsync then
-// returns ENOSPC), not AS_EIO.
+// handle_write_error and mm/page-writeback.c __writepage: pageout and
+// generic_writepages pass ->writepage's error to the mapping with
+// mapping_set_error, which keeps -ENOSPC as AS_ENOSPC (fsync then returns
+// ENOSPC), not AS_EIO.
 func TestPageoutWriteErrorENOSPC(t *testing.T) {
-	fx := newReclaimFixture(t, 1, false)
-	s := fx.s
-	f := &enospcFile{fakeFile{size: PAGE_SIZE}}
-	bdi := &BackingDevInfo{Name: "full"}
-	s.RegisterBDI(bdi)
-	m := s.NewAddressSpace(f, f, bdi)
-	fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
-		pfn, ok := s.AllocPagesNode(0, GFP_HIGHUSER_MOVABLE, 0)
-		if !ok {
-			t.Fatal("alloc")
+	for _, path := range []struct {
+		name  string
+		write func(s *System, pfn uint64, m *AddressSpace)
+	}{
+		{"pageout", func(s *System, pfn uint64, m *AddressSpace) { s.pageout(pfn, m, &scanControl{gfpMask: GFP_KERNEL}) }},
+		{"generic_writepages", func(s *System, pfn uint64, m *AddressSpace) {
+			s.unlockPage(pfn) // add_to_page_cache_lru left it locked; write_cache_pages locks it
+			s.GenericWritepages(m, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1, RangeEnd: LLONG_MAX})
+		}},
+	} {
+		fx := newReclaimFixture(t, 1, false)
+		s := fx.s
+		f := &enospcFile{fakeFile{size: PAGE_SIZE}}
+		bdi := &BackingDevInfo{Name: "full"}
+		s.RegisterBDI(bdi)
+		m := s.NewAddressSpace(f, f, bdi)
+		fx.runAs(t, sim.PF_MEMALLOC|sim.PF_KSWAPD|sim.PF_SWAPWRITE, func() {
+			pfn, ok := s.AllocPagesNode(0, GFP_HIGHUSER_MOVABLE, 0)
+			if !ok {
+				t.Fatal("alloc")
+			}
+			if err := s.AddToPageCacheLRU(pfn, m, 0); err != nil {
+				t.Fatal(err)
+			}
+			s.pages[pfn].setFlag(PG_uptodate)
+			s.SetPageDirty(pfn)
+			s.LRUAddDrain()
+			path.write(s, pfn, m)
+		})
+		if f.writepages != 1 || m.Flags&AS_ENOSPC == 0 || m.Flags&AS_EIO != 0 {
+			t.Errorf("%s: after ->writepage's -ENOSPC: writepage calls %d, AS_ENOSPC %v, AS_EIO %v", path.name, f.writepages, m.Flags&AS_ENOSPC != 0, m.Flags&AS_EIO != 0)
 		}
-		if err := s.AddToPageCacheLRU(pfn, m, 0); err != nil {
-			t.Fatal(err)
-		}
-		s.pages[pfn].setFlag(PG_uptodate)
-		s.SetPageDirty(pfn)
-		s.LRUAddDrain()
-		s.pageout(pfn, m, &scanControl{gfpMask: GFP_KERNEL})
-	})
-	if f.writepages != 1 || m.Flags&AS_ENOSPC == 0 || m.Flags&AS_EIO != 0 {
-		t.Fatalf("after ->writepage's -ENOSPC: writepage calls %d, AS_ENOSPC %v, AS_EIO %v", f.writepages, m.Flags&AS_ENOSPC != 0, m.Flags&AS_EIO != 0)
 	}
 }
